@@ -12,7 +12,9 @@ pub struct Crc64 {
 
 impl std::fmt::Debug for Crc64 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Crc64").field("value", &self.value()).finish()
+        f.debug_struct("Crc64")
+            .field("value", &self.value())
+            .finish()
     }
 }
 
@@ -141,11 +143,20 @@ mod tests {
 
     #[test]
     fn etags() {
-        assert_eq!(etag_from_md5(&md5(b"hello world")), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
+        assert_eq!(
+            etag_from_md5(&md5(b"hello world")),
+            "\"5eb63bbbe01eeed093cb22bb8f5acdc3\""
+        );
         let a = md5(&vec![b'a'; 1_048_576]);
         let b = md5(&[b'b'; 10]);
-        assert_eq!(multipart_etag([&a, &b]), "\"4075b7e9311da7fee8b3df13ccfc203c-2\"");
-        assert_eq!(parse_content_md5("XrY7u+Ae7tCTyyK7j1rNww=="), Ok(md5(b"hello world")));
+        assert_eq!(
+            multipart_etag([&a, &b]),
+            "\"4075b7e9311da7fee8b3df13ccfc203c-2\""
+        );
+        assert_eq!(
+            parse_content_md5("XrY7u+Ae7tCTyyK7j1rNww=="),
+            Ok(md5(b"hello world"))
+        );
         assert_eq!(parse_content_md5("abc"), Err(ContentMd5Error::Invalid));
         assert!(etag_list_matches("\"x\", \"abc\"", "\"abc\""));
         assert!(etag_list_matches("*", "\"abc\""));

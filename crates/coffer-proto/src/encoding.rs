@@ -49,10 +49,7 @@ pub fn parse_query(raw_query: &str) -> Vec<(String, String)> {
         .split('&')
         .filter(|part| !part.is_empty())
         .map(|part| match part.split_once('=') {
-            Some((name, value)) => (
-                decode_query_component(name),
-                decode_query_component(value),
-            ),
+            Some((name, value)) => (decode_query_component(name), decode_query_component(value)),
             None => (decode_query_component(part), String::new()),
         })
         .collect()
@@ -64,7 +61,10 @@ mod tests {
 
     #[test]
     fn encodes_like_cos() {
-        assert_eq!(encode_unreserved("dir/a b+c~.txt".as_bytes()), "dir%2Fa%20b%2Bc~.txt");
+        assert_eq!(
+            encode_unreserved("dir/a b+c~.txt".as_bytes()),
+            "dir%2Fa%20b%2Bc~.txt"
+        );
         assert_eq!(encode_unreserved("中".as_bytes()), "%E4%B8%AD");
         assert_eq!(encode_path("dir/中 a+b.txt"), "dir/%E4%B8%AD%20a%2Bb.txt");
     }

@@ -109,14 +109,34 @@ mod tests {
 
     #[test]
     fn bucket_names() {
-        assert_eq!(validate_cos_bucket_name("examplebucket-1250000000"), Ok("1250000000"));
-        for bad in ["Example-125", "bucket", "-b-125", "b-", "bucket-12a", "a.b-125", "ab"] {
+        assert_eq!(
+            validate_cos_bucket_name("examplebucket-1250000000"),
+            Ok("1250000000")
+        );
+        for bad in [
+            "Example-125",
+            "bucket",
+            "-b-125",
+            "b-",
+            "bucket-12a",
+            "a.b-125",
+            "ab",
+        ] {
             assert!(validate_cos_bucket_name(bad).is_err(), "{bad}");
         }
         for good in ["abc", "my.bucket", "a-b-c", "b12"] {
             assert!(validate_s3_bucket_name(good).is_ok(), "{good}");
         }
-        for bad in ["ab", "ABC", "a..b", "-ab", "ab-", "192.168.1.1", "a_b", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "ABC",
+            "a..b",
+            "-ab",
+            "ab-",
+            "192.168.1.1",
+            "a_b",
+            &"a".repeat(64),
+        ] {
             assert!(validate_s3_bucket_name(bad).is_err(), "{bad}");
         }
     }
@@ -124,7 +144,10 @@ mod tests {
     #[test]
     fn keys_parts_classes() {
         assert_eq!(validate_object_key(""), Err(ErrorCode::InvalidURI));
-        assert_eq!(validate_object_key(&"k".repeat(1025)), Err(ErrorCode::KeyTooLong));
+        assert_eq!(
+            validate_object_key(&"k".repeat(1025)),
+            Err(ErrorCode::KeyTooLong)
+        );
         assert!(validate_object_key("a/b/").is_ok());
         assert_eq!(parse_part_number("1"), Ok(1));
         assert_eq!(parse_part_number("10000"), Ok(10000));

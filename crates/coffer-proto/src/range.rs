@@ -96,11 +96,31 @@ mod tests {
     #[test]
     fn parses_and_resolves() {
         let cases: &[(&str, u64, Option<ResolvedRange>)] = &[
-            ("bytes=0-4", 11, Some(ResolvedRange::Partial { start: 0, len: 5 })),
-            ("bytes=6-", 11, Some(ResolvedRange::Partial { start: 6, len: 5 })),
-            ("bytes=-3", 11, Some(ResolvedRange::Partial { start: 8, len: 3 })),
-            ("bytes=-30", 11, Some(ResolvedRange::Partial { start: 0, len: 11 })),
-            ("bytes=5-100", 11, Some(ResolvedRange::Partial { start: 5, len: 6 })),
+            (
+                "bytes=0-4",
+                11,
+                Some(ResolvedRange::Partial { start: 0, len: 5 }),
+            ),
+            (
+                "bytes=6-",
+                11,
+                Some(ResolvedRange::Partial { start: 6, len: 5 }),
+            ),
+            (
+                "bytes=-3",
+                11,
+                Some(ResolvedRange::Partial { start: 8, len: 3 }),
+            ),
+            (
+                "bytes=-30",
+                11,
+                Some(ResolvedRange::Partial { start: 0, len: 11 }),
+            ),
+            (
+                "bytes=5-100",
+                11,
+                Some(ResolvedRange::Partial { start: 5, len: 6 }),
+            ),
             ("bytes=11-", 11, Some(ResolvedRange::Unsatisfiable)),
             ("bytes=0-0", 0, Some(ResolvedRange::Unsatisfiable)),
             ("bytes=-0", 11, Some(ResolvedRange::Unsatisfiable)),

@@ -45,10 +45,19 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(iso8601_millis(1_502_185_415_000), "2017-08-08T09:43:35.000Z");
+        assert_eq!(
+            iso8601_millis(1_502_185_415_000),
+            "2017-08-08T09:43:35.000Z"
+        );
         assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
         assert_eq!(parse_http_date("garbage"), None);
-        assert_eq!(parse_iso8601("2030-04-24T00:00:00+08:00"), Some(1_903_190_400));
+        assert_eq!(
+            parse_iso8601("2030-04-24T00:00:00+08:00"),
+            Some(1_903_190_400)
+        );
     }
 }

@@ -283,7 +283,10 @@ mod tests {
     #[test]
     fn writes_escaped_documents() {
         let mut w = XmlWriter::new();
-        w.open("A").leaf("Key", "a&b<c>\"").empty("Marker").close("A");
+        w.open("A")
+            .leaf("Key", "a&b<c>\"")
+            .empty("Marker")
+            .close("A");
         assert_eq!(
             w.finish(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<A><Key>a&amp;b&lt;c&gt;&quot;</Key><Marker/></A>"

@@ -1,1 +1,26 @@
+//! Coffer's storage engine.
+//!
+//! An object version is a metadata record whose bytes are either inline (small objects) or
+//! an ordered list of extents over immutable blobs. Multipart completion and copies are
+//! metadata operations over extents. The two halves sit behind traits:
+//! [`meta::MetadataStore`] (embedded: [`meta::RedbMetadata`]) and [`blob::BlobStore`]
+//! (embedded: [`blob::FsBlobStore`]); [`Store`] implements object semantics over them.
+//!
+//! Architecture invariant: nothing here knows HTTP, protocol error rendering or headers.
+//!
+//! Write-path invariant: bytes are durable before the metadata that references them commits,
+//! and nothing is acknowledged before that commit. Unreferenced blobs are reclaimed by the
+//! start-up sweep.
 
+pub mod blob;
+mod codec;
+pub mod error;
+pub mod meta;
+pub mod model;
+mod pins;
+mod staging;
+mod store;
+
+pub use error::{StoreError, StoreResult};
+pub use staging::{ObjectWriter, StagedData, INLINE_MAX};
+pub use store::{slice_extents, ObjectReader, RequestedPart, Store, READ_CHUNK};

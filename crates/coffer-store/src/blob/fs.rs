@@ -1,0 +1,200 @@
+//! The local-filesystem blob store: one file per blob under `blobs/<2 hex>/<32 hex>`.
+//!
+//! Durability: a blob is written at its final path (its id is fresh and unreferenced, so no
+//! reader can reach it), then `fdatasync`ed, then its directory is `fsync`ed. A crash before
+//! the metadata commit leaves an unreferenced file that the start-up sweep deletes.
+
+use super::{BlobReader, BlobStore, BlobWriter};
+use crate::error::StoreResult;
+use crate::model::BlobId;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Blobs as files under a directory.
+#[derive(Debug)]
+pub struct FsBlobStore {
+    root: PathBuf,
+    /// Whether to fsync. Only tests that measure something else turn this off.
+    durable: bool,
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) a blob directory. All 256 fan-out directories are created
+    /// and made durable up front so that writing a blob never has to fsync a parent's parent.
+    pub fn open(root: impl Into<PathBuf>) -> StoreResult<FsBlobStore> {
+        let root = root.into();
+        fs::create_dir_all(&root)?;
+        let mut created_any = false;
+        for fan in 0..=255u8 {
+            let dir = root.join(format!("{fan:02x}"));
+            if !dir.exists() {
+                fs::create_dir(&dir)?;
+                created_any = true;
+            }
+        }
+        if created_any {
+            sync_dir(&root)?;
+        }
+        Ok(FsBlobStore {
+            root,
+            durable: true,
+        })
+    }
+
+    fn path_of(&self, blob: BlobId) -> PathBuf {
+        let hex = blob.to_hex();
+        self.root.join(&hex[..2]).join(hex)
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn create(&self) -> StoreResult<Box<dyn BlobWriter>> {
+        let id = BlobId::random();
+        let path = self.path_of(id);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Box::new(FsBlobWriter {
+            id,
+            path,
+            file: Some(io::BufWriter::with_capacity(1 << 20, file)),
+            durable: self.durable,
+        }))
+    }
+
+    fn open(&self, blob: BlobId) -> StoreResult<Box<dyn BlobReader>> {
+        let file = File::open(self.path_of(blob))?;
+        Ok(Box::new(FsBlobReader { file }))
+    }
+
+    fn delete(&self, blob: BlobId) -> StoreResult<()> {
+        match fs::remove_file(self.path_of(blob)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn list(&self) -> StoreResult<Vec<BlobId>> {
+        let mut out = Vec::new();
+        for fan in fs::read_dir(&self.root)? {
+            let fan = fan?;
+            if !fan.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(fan.path())? {
+                let entry = entry?;
+                if let Some(id) = entry.file_name().to_str().and_then(BlobId::from_hex) {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn size_of(&self, blob: BlobId) -> StoreResult<u64> {
+        Ok(fs::metadata(self.path_of(blob))?.len())
+    }
+}
+
+#[derive(Debug)]
+struct FsBlobWriter {
+    id: BlobId,
+    path: PathBuf,
+    file: Option<io::BufWriter<File>>,
+    durable: bool,
+}
+
+impl BlobWriter for FsBlobWriter {
+    fn id(&self) -> BlobId {
+        self.id
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> StoreResult<()> {
+        match self.file.as_mut() {
+            Some(file) => Ok(file.write_all(data)?),
+            None => Err(io::Error::other("blob already finished").into()),
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> StoreResult<()> {
+        let writer = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("blob already finished"))?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        if self.durable {
+            file.sync_data()?;
+            if let Some(dir) = self.path.parent() {
+                sync_dir(dir)?;
+            }
+        }
+        // Finished: the file now belongs to whoever commits metadata pointing at it.
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for FsBlobWriter {
+    fn drop(&mut self) {
+        // An abandoned write (client went away, digest mismatch, error): remove the file now
+        // rather than waiting for the next start-up sweep.
+        if !self.path.as_os_str().is_empty() {
+            self.file = None;
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FsBlobReader {
+    file: File,
+}
+
+impl BlobReader for FsBlobReader {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> StoreResult<usize> {
+        Ok(self.file.read_at(buf, offset)?)
+    }
+}
+
+/// Makes a directory's entries durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_reads_lists_deletes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FsBlobStore::open(dir.path()).expect("open");
+        let mut writer = store.create().expect("create");
+        let id = writer.id();
+        writer.write_all(b"hello ").expect("write");
+        writer.write_all(b"world").expect("write");
+        writer.finish().expect("finish");
+        let reader = store.open(id).expect("open blob");
+        let mut buf = [0u8; 5];
+        assert_eq!(reader.read_at(6, &mut buf).expect("read"), 5);
+        assert_eq!(&buf, b"world");
+        assert_eq!(store.list().expect("list"), vec![id]);
+        store.delete(id).expect("delete");
+        store.delete(id).expect("idempotent delete");
+        assert!(store.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn abandoned_writes_leave_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FsBlobStore::open(dir.path()).expect("open");
+        let mut writer = store.create().expect("create");
+        writer.write_all(b"partial").expect("write");
+        drop(writer);
+        assert!(store.list().expect("list").is_empty());
+    }
+}

@@ -1,0 +1,52 @@
+//! The storage layer's error type.
+
+use std::io;
+
+/// Why a storage operation failed. Variants other than [`StoreError::Internal`] and
+/// [`StoreError::Io`] are outcomes a client caused and the server reports as protocol errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The bucket does not exist.
+    #[error("no such bucket")]
+    NoSuchBucket,
+    /// A bucket of that name exists; `owned_by_caller` tells whose it is.
+    #[error("bucket already exists")]
+    BucketAlreadyExists {
+        /// Whether the caller owns the existing bucket.
+        owned_by_caller: bool,
+    },
+    /// The bucket still holds objects or multipart uploads.
+    #[error("bucket not empty")]
+    BucketNotEmpty,
+    /// The key does not exist.
+    #[error("no such key")]
+    NoSuchKey,
+    /// The multipart upload does not exist.
+    #[error("no such upload")]
+    NoSuchUpload,
+    /// A part named at completion was not uploaded or its ETag differs.
+    #[error("invalid part {0}")]
+    InvalidPart(u32),
+    /// A non-last part is under the minimum size.
+    #[error("part {0} too small")]
+    EntityTooSmall(u32),
+    /// The access key id is already registered.
+    #[error("account already exists")]
+    AccountExists,
+    /// No account with that access key id.
+    #[error("no such account")]
+    NoSuchAccount,
+    /// A stored record could not be decoded (corruption or an unknown newer format).
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// The metadata engine failed.
+    #[error("metadata engine: {0}")]
+    Internal(String),
+    /// A file operation failed.
+    #[error("i/o: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,202 @@
+//! Metadata stores: accounts, buckets, object versions, uploads and parts, each operation
+//! atomic and durable before it returns.
+//!
+//! The trait speaks in records, not in HTTP or SQL. Implementations keep blob reference
+//! counts beside the records they write: an operation that drops the last reference to a
+//! blob returns it as *released*, and the caller deletes the file after the commit.
+
+mod redb_store;
+
+pub use redb_store::RedbMetadata;
+
+use crate::error::StoreResult;
+use crate::model::{AccountRecord, BlobId, BucketRecord, ObjectVersion, PartRecord, UploadRecord};
+use async_trait::async_trait;
+
+/// Parameters of an object listing (S3 ListObjects V1 semantics).
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Only keys beginning with this.
+    pub prefix: String,
+    /// Roll keys containing this (after the prefix) up into common prefixes.
+    pub delimiter: Option<String>,
+    /// Start strictly after this key.
+    pub marker: Option<String>,
+    /// Most entries (objects plus common prefixes) to return.
+    pub max_keys: usize,
+}
+
+/// One listing entry.
+#[derive(Debug, Clone)]
+pub enum ListEntry {
+    /// An object's current version.
+    Object {
+        /// The key.
+        key: String,
+        /// The version.
+        version: ObjectVersion,
+    },
+    /// A common prefix (ends with the delimiter).
+    CommonPrefix(String),
+}
+
+/// A page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    /// Entries in key order.
+    pub entries: Vec<ListEntry>,
+    /// Whether more entries follow.
+    pub is_truncated: bool,
+    /// The last key or common prefix returned, when truncated.
+    pub next_marker: Option<String>,
+}
+
+/// Parameters of a multipart-upload listing.
+#[derive(Debug, Clone, Default)]
+pub struct UploadListQuery {
+    /// Only keys beginning with this.
+    pub prefix: String,
+    /// Roll keys containing this (after the prefix) up into common prefixes.
+    pub delimiter: Option<String>,
+    /// Start after this key (or at it, after `upload_id_marker`).
+    pub key_marker: Option<String>,
+    /// With `key_marker`: start after this upload of that key.
+    pub upload_id_marker: Option<String>,
+    /// Most entries to return.
+    pub max_uploads: usize,
+}
+
+/// One multipart-upload listing entry.
+#[derive(Debug, Clone)]
+pub enum UploadEntry {
+    /// An upload in progress.
+    Upload(UploadRecord),
+    /// A common prefix.
+    CommonPrefix(String),
+}
+
+/// A page of a multipart-upload listing.
+#[derive(Debug, Clone, Default)]
+pub struct UploadPage {
+    /// Entries by key, then by initiation time.
+    pub entries: Vec<UploadEntry>,
+    /// Whether more entries follow.
+    pub is_truncated: bool,
+    /// Key of the last entry, when truncated.
+    pub next_key_marker: Option<String>,
+    /// Upload id of the last entry, when truncated.
+    pub next_upload_id_marker: Option<String>,
+}
+
+/// The part a completion expects to find, as the client named it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedPart {
+    /// Part number.
+    pub part_number: u32,
+    /// The part's binary MD5 as stored when the store validated the request.
+    pub md5: [u8; 16],
+}
+
+/// Persistent metadata. Every mutating call is atomic and durable when it returns `Ok`.
+#[async_trait]
+pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Registers an account.
+    async fn create_account(&self, account: AccountRecord) -> StoreResult<()>;
+    /// Looks an account up by SecretId.
+    async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>>;
+    /// Every account.
+    async fn accounts(&self) -> StoreResult<Vec<AccountRecord>>;
+    /// Removes an account.
+    async fn delete_account(&self, secret_id: &str) -> StoreResult<()>;
+
+    /// Creates a bucket, assigning its internal id. Fails with `BucketAlreadyExists`.
+    async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<BucketRecord>;
+    /// Looks a bucket up.
+    async fn bucket(&self, name: &str) -> StoreResult<Option<BucketRecord>>;
+    /// Every bucket, by name.
+    async fn buckets(&self) -> StoreResult<Vec<BucketRecord>>;
+    /// Deletes an empty bucket (no objects, no uploads), else `BucketNotEmpty`.
+    async fn delete_bucket(&self, name: &str) -> StoreResult<()>;
+
+    /// The current version of a key.
+    async fn object(&self, bucket: &BucketRecord, key: &str) -> StoreResult<Option<ObjectVersion>>;
+    /// Inline bytes by id.
+    async fn inline_data(&self, id: u128) -> StoreResult<Vec<u8>>;
+    /// Makes `version` the current version of `key`, replacing any previous one. `inline`
+    /// carries the bytes when `version.data` is inline. With `shares_blobs`, the version's
+    /// extents reference blobs that already exist (a copy): each must still be referenced,
+    /// else `NoSuchKey` (the source vanished meanwhile). Returns blobs no longer referenced.
+    async fn put_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        version: ObjectVersion,
+        inline: Option<Vec<u8>>,
+        shares_blobs: bool,
+    ) -> StoreResult<Vec<BlobId>>;
+    /// Removes the current version of `key`; returns the removed version (if any) and the
+    /// blobs no longer referenced.
+    async fn delete_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+    ) -> StoreResult<(Option<ObjectVersion>, Vec<BlobId>)>;
+    /// Lists current versions in UTF-8 binary key order.
+    async fn list_objects(&self, bucket: &BucketRecord, query: &ListQuery)
+        -> StoreResult<ListPage>;
+
+    /// Records a new multipart upload.
+    async fn create_upload(&self, bucket: &BucketRecord, upload: UploadRecord) -> StoreResult<()>;
+    /// Looks an upload up.
+    async fn upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Option<UploadRecord>>;
+    /// Stores (or replaces) a part; `NoSuchUpload` if the upload is gone. With
+    /// `shares_blobs` the part's extents reference existing blobs (part copy).
+    async fn put_part(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        part: PartRecord,
+        shares_blobs: bool,
+    ) -> StoreResult<Vec<BlobId>>;
+    /// Parts with numbers greater than `after`, at most `max`; and whether more follow.
+    async fn parts(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        max: usize,
+    ) -> StoreResult<(Vec<PartRecord>, bool)>;
+    /// Atomically replaces the upload and its parts by `version`, provided the parts are
+    /// still those the caller validated (`InvalidPart` otherwise). Returns released blobs.
+    async fn complete_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        expected: &[ExpectedPart],
+        version: ObjectVersion,
+    ) -> StoreResult<Vec<BlobId>>;
+    /// Removes an upload and its parts; returns released blobs.
+    async fn abort_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Vec<BlobId>>;
+    /// Lists uploads in progress.
+    async fn list_uploads(
+        &self,
+        bucket: &BucketRecord,
+        query: &UploadListQuery,
+    ) -> StoreResult<UploadPage>;
+
+    /// Whether any record references each blob (the orphan sweep's question).
+    async fn blobs_referenced(&self, blobs: &[BlobId]) -> StoreResult<Vec<bool>>;
+}

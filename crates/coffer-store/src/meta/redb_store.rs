@@ -1,0 +1,901 @@
+//! The embedded metadata store on [redb](https://docs.rs/redb): one file, ACID, fsync'd
+//! commits, MVCC readers that never wait for writers.
+//!
+//! Writes go through a single writer thread that *group-commits*: it takes every operation
+//! queued while the previous commit was being made durable and applies them in one
+//! transaction, so N concurrent PUTs cost one fsync, not N. An operation validates before it
+//! writes anything, so a rejected operation (e.g. `NoSuchUpload`) leaves the shared
+//! transaction untouched. If a commit fails (an fsync error) the store is poisoned: every
+//! later write fails rather than continuing on a file whose durable state is unknown.
+
+use super::{
+    ExpectedPart, ListEntry, ListPage, ListQuery, MetadataStore, UploadEntry, UploadListQuery,
+    UploadPage,
+};
+use crate::codec::{decode, encode};
+use crate::error::{StoreError, StoreResult};
+use crate::model::{
+    AccountRecord, BlobId, BucketRecord, DataLocation, ObjectVersion, PartRecord, UploadRecord,
+};
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
+const BUCKETS: TableDefinition<&str, &[u8]> = TableDefinition::new("buckets");
+/// bucket id (8 bytes BE) ‖ key → ObjectVersion
+const OBJECTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("objects");
+/// inline data id → bytes
+const INLINE: TableDefinition<u128, &[u8]> = TableDefinition::new("inline");
+/// bucket id ‖ key ‖ 0x00 ‖ upload id → UploadRecord
+const UPLOADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("uploads");
+/// bucket id ‖ key ‖ 0x00 ‖ upload id ‖ 0x00 ‖ part number (4 bytes BE) → PartRecord
+const PARTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("parts");
+/// blob id → number of records referencing it
+const BLOB_REFS: TableDefinition<u128, u64> = TableDefinition::new("blob_refs");
+
+const SCHEMA_VERSION_KEY: &str = "schema_version";
+const NEXT_BUCKET_ID_KEY: &str = "next_bucket_id";
+const SCHEMA_VERSION: u64 = 1;
+/// Most operations one group commit takes.
+const MAX_BATCH: usize = 1024;
+
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<dyn FnOnce(&WriteTransaction) -> (Completion, bool) + Send>;
+
+/// The redb-backed [`MetadataStore`].
+#[derive(Debug, Clone)]
+pub struct RedbMetadata {
+    db: Arc<Database>,
+    jobs: mpsc::Sender<Job>,
+    poisoned: Arc<AtomicBool>,
+}
+
+macro_rules! internal_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Internal(e.to_string()) }
+        }
+    )*};
+}
+internal_from!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl RedbMetadata {
+    /// Opens (creating if needed) the database file and starts the writer thread.
+    pub fn open(path: &Path) -> StoreResult<RedbMetadata> {
+        let db = Database::builder().set_cache_size(256 << 20).create(path)?;
+        let txn = db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let version = meta.get(SCHEMA_VERSION_KEY)?.map(|v| v.value());
+            match version {
+                None => {
+                    meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                    meta.insert(NEXT_BUCKET_ID_KEY, 1)?;
+                }
+                Some(SCHEMA_VERSION) => {}
+                Some(other) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "metadata schema version {other} is newer than this build understands"
+                    )))
+                }
+            }
+            txn.open_table(ACCOUNTS)?;
+            txn.open_table(BUCKETS)?;
+            txn.open_table(OBJECTS)?;
+            txn.open_table(INLINE)?;
+            txn.open_table(UPLOADS)?;
+            txn.open_table(PARTS)?;
+            txn.open_table(BLOB_REFS)?;
+        }
+        txn.commit()?;
+        let db = Arc::new(db);
+        let poisoned = Arc::new(AtomicBool::new(false));
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let writer_db = db.clone();
+        let writer_poison = poisoned.clone();
+        std::thread::Builder::new()
+            .name("coffer-meta-writer".into())
+            .spawn(move || writer_loop(&writer_db, &receiver, &writer_poison))?;
+        Ok(RedbMetadata { db, jobs, poisoned })
+    }
+
+    /// Runs `op` inside the next group commit and returns its result once durable.
+    async fn write<T, F>(&self, op: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> StoreResult<T> + Send + 'static,
+    {
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(StoreError::Internal(
+                "metadata store is poisoned by an earlier commit failure".into(),
+            ));
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            let result = op(txn);
+            let fatal = matches!(
+                result,
+                Err(StoreError::Internal(_) | StoreError::Io(_) | StoreError::Corrupt(_))
+            );
+            let completion: Completion = Box::new(move |batch_error| {
+                let outcome = match (batch_error, result) {
+                    (Some(message), Ok(_)) => Err(StoreError::Internal(message.to_string())),
+                    (_, result) => result,
+                };
+                let _ = reply.send(outcome);
+            });
+            (completion, fatal)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Internal("metadata writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("metadata writer dropped an operation".into()))?
+    }
+
+    fn read(&self) -> StoreResult<redb::ReadTransaction> {
+        Ok(self.db.begin_read()?)
+    }
+}
+
+fn writer_loop(db: &Database, receiver: &mpsc::Receiver<Job>, poisoned: &AtomicBool) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if poisoned.load(Ordering::Acquire) {
+            for job in batch {
+                fail_job_unrun(job, "metadata store is poisoned");
+            }
+            continue;
+        }
+        let txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                let message = format!("begin write: {e}");
+                for job in batch {
+                    fail_job_unrun(job, &message);
+                }
+                continue;
+            }
+        };
+        let mut completions = Vec::with_capacity(batch.len());
+        let mut abort = false;
+        for job in batch {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&txn)));
+            match run {
+                Ok((completion, fatal)) => {
+                    abort |= fatal;
+                    completions.push(completion);
+                }
+                Err(_) => abort = true,
+            }
+        }
+        let batch_error = if abort {
+            let _ = txn.abort();
+            Some("the metadata transaction was aborted".to_string())
+        } else {
+            match txn.commit() {
+                Ok(()) => None,
+                Err(e) => {
+                    tracing::error!(error = %e, "metadata commit failed; poisoning the store");
+                    poisoned.store(true, Ordering::Release);
+                    Some(format!("commit failed: {e}"))
+                }
+            }
+        };
+        for completion in completions {
+            completion(batch_error.as_deref());
+        }
+    }
+}
+
+/// A job that could not run still owes its caller an answer: run it against nothing is not
+/// possible, so it is dropped, which drops its reply channel and the caller sees an error.
+fn fail_job_unrun(job: Job, message: &str) {
+    tracing::error!(%message, "dropping metadata operation");
+    drop(job);
+}
+
+fn object_key(bucket_id: u64, key: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + key.len());
+    out.extend_from_slice(&bucket_id.to_be_bytes());
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+fn upload_key(bucket_id: u64, key: &str, upload_id: &str) -> Vec<u8> {
+    let mut out = object_key(bucket_id, key);
+    out.push(0);
+    out.extend_from_slice(upload_id.as_bytes());
+    out
+}
+
+fn part_key(upload_key: &[u8], part_number: u32) -> Vec<u8> {
+    let mut out = upload_key.to_vec();
+    out.push(0);
+    out.extend_from_slice(&part_number.to_be_bytes());
+    out
+}
+
+/// The smallest byte string greater than every string that starts with `prefix`, or `None`
+/// when there is none (all 0xFF).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+fn bucket_range_end(bucket_id: u64) -> Vec<u8> {
+    (bucket_id + 1).to_be_bytes().to_vec()
+}
+
+fn check_bucket(txn: &WriteTransaction, bucket: &BucketRecord) -> StoreResult<()> {
+    let buckets = txn.open_table(BUCKETS)?;
+    let current = buckets.get(bucket.name.as_str())?;
+    match current {
+        Some(bytes) if decode::<BucketRecord>(bytes.value())?.id == bucket.id => Ok(()),
+        _ => Err(StoreError::NoSuchBucket),
+    }
+}
+
+fn check_blobs_exist<'a>(
+    txn: &WriteTransaction,
+    blobs: impl Iterator<Item = BlobId> + 'a,
+) -> StoreResult<bool> {
+    let refs = txn.open_table(BLOB_REFS)?;
+    for blob in blobs {
+        if refs.get(blob.0)?.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn add_refs(txn: &WriteTransaction, blobs: impl Iterator<Item = BlobId>) -> StoreResult<()> {
+    let mut refs = txn.open_table(BLOB_REFS)?;
+    for blob in blobs {
+        let count = refs.get(blob.0)?.map(|v| v.value()).unwrap_or(0);
+        refs.insert(blob.0, count + 1)?;
+    }
+    Ok(())
+}
+
+fn drop_refs(
+    txn: &WriteTransaction,
+    blobs: impl Iterator<Item = BlobId>,
+    released: &mut Vec<BlobId>,
+) -> StoreResult<()> {
+    let mut refs = txn.open_table(BLOB_REFS)?;
+    for blob in blobs {
+        let count = refs.get(blob.0)?.map(|v| v.value()).unwrap_or(0);
+        if count <= 1 {
+            refs.remove(blob.0)?;
+            released.push(blob);
+        } else {
+            refs.insert(blob.0, count - 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes a version's data references (inline bytes or blob refs).
+fn release_version(
+    txn: &WriteTransaction,
+    version: &ObjectVersion,
+    released: &mut Vec<BlobId>,
+) -> StoreResult<()> {
+    match &version.data {
+        DataLocation::Inline(id) => {
+            txn.open_table(INLINE)?.remove(*id)?;
+        }
+        DataLocation::Extents(_) => drop_refs(txn, version.data.blobs(), released)?,
+    }
+    Ok(())
+}
+
+/// Replaces the current version of a key, releasing the previous one.
+fn install_version(
+    txn: &WriteTransaction,
+    bucket: &BucketRecord,
+    key: &str,
+    version: &ObjectVersion,
+    released: &mut Vec<BlobId>,
+) -> StoreResult<()> {
+    let encoded = encode(version)?;
+    let previous = {
+        let mut objects = txn.open_table(OBJECTS)?;
+        let previous = objects.insert(object_key(bucket.id, key).as_slice(), encoded.as_slice())?;
+        match previous {
+            Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?),
+            None => None,
+        }
+    };
+    if let Some(previous) = previous {
+        release_version(txn, &previous, released)?;
+    }
+    Ok(())
+}
+
+fn upload_part_keys(
+    txn: &WriteTransaction,
+    upload: &[u8],
+) -> StoreResult<Vec<(Vec<u8>, PartRecord)>> {
+    let parts = txn.open_table(PARTS)?;
+    let mut start = upload.to_vec();
+    start.push(0);
+    let mut end = upload.to_vec();
+    end.push(1);
+    let mut out = Vec::new();
+    for entry in parts.range(start.as_slice()..end.as_slice())? {
+        let (k, v) = entry?;
+        out.push((k.value().to_vec(), decode::<PartRecord>(v.value())?));
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl MetadataStore for RedbMetadata {
+    async fn create_account(&self, account: AccountRecord) -> StoreResult<()> {
+        self.write(move |txn| {
+            let mut accounts = txn.open_table(ACCOUNTS)?;
+            if accounts.get(account.secret_id.as_str())?.is_some() {
+                return Err(StoreError::AccountExists);
+            }
+            accounts.insert(account.secret_id.as_str(), encode(&account)?.as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>> {
+        let txn = self.read()?;
+        let accounts = txn.open_table(ACCOUNTS)?;
+        let found = accounts.get(secret_id)?;
+        found.map(|bytes| decode(bytes.value())).transpose()
+    }
+
+    async fn accounts(&self) -> StoreResult<Vec<AccountRecord>> {
+        let txn = self.read()?;
+        let accounts = txn.open_table(ACCOUNTS)?;
+        let mut out = Vec::new();
+        for entry in accounts.iter()? {
+            let (_, v) = entry?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    async fn delete_account(&self, secret_id: &str) -> StoreResult<()> {
+        let secret_id = secret_id.to_string();
+        self.write(move |txn| {
+            let mut accounts = txn.open_table(ACCOUNTS)?;
+            if accounts.get(secret_id.as_str())?.is_none() {
+                return Err(StoreError::NoSuchAccount);
+            }
+            accounts.remove(secret_id.as_str())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<BucketRecord> {
+        self.write(move |txn| {
+            let mut buckets = txn.open_table(BUCKETS)?;
+            if let Some(existing) = buckets.get(bucket.name.as_str())? {
+                let existing: BucketRecord = decode(existing.value())?;
+                return Err(StoreError::BucketAlreadyExists {
+                    owned_by_caller: existing.owner_uin == bucket.owner_uin,
+                });
+            }
+            let mut meta = txn.open_table(META)?;
+            let id = meta
+                .get(NEXT_BUCKET_ID_KEY)?
+                .map(|v| v.value())
+                .unwrap_or(1);
+            meta.insert(NEXT_BUCKET_ID_KEY, id + 1)?;
+            let bucket = BucketRecord { id, ..bucket };
+            buckets.insert(bucket.name.as_str(), encode(&bucket)?.as_slice())?;
+            Ok(bucket)
+        })
+        .await
+    }
+
+    async fn bucket(&self, name: &str) -> StoreResult<Option<BucketRecord>> {
+        let txn = self.read()?;
+        let buckets = txn.open_table(BUCKETS)?;
+        let found = buckets.get(name)?;
+        found.map(|bytes| decode(bytes.value())).transpose()
+    }
+
+    async fn buckets(&self) -> StoreResult<Vec<BucketRecord>> {
+        let txn = self.read()?;
+        let buckets = txn.open_table(BUCKETS)?;
+        let mut out = Vec::new();
+        for entry in buckets.iter()? {
+            let (_, v) = entry?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    async fn delete_bucket(&self, name: &str) -> StoreResult<()> {
+        let name = name.to_string();
+        self.write(move |txn| {
+            let bucket: BucketRecord = {
+                let buckets = txn.open_table(BUCKETS)?;
+                let found = buckets.get(name.as_str())?;
+                match found {
+                    Some(bytes) => decode(bytes.value())?,
+                    None => return Err(StoreError::NoSuchBucket),
+                }
+            };
+            let start = bucket.id.to_be_bytes();
+            let end = bucket_range_end(bucket.id);
+            for table in [OBJECTS, UPLOADS] {
+                let t = txn.open_table(table)?;
+                if t.range(start.as_slice()..end.as_slice())?.next().is_some() {
+                    return Err(StoreError::BucketNotEmpty);
+                }
+            }
+            txn.open_table(BUCKETS)?.remove(name.as_str())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn object(&self, bucket: &BucketRecord, key: &str) -> StoreResult<Option<ObjectVersion>> {
+        let txn = self.read()?;
+        let objects = txn.open_table(OBJECTS)?;
+        let found = objects.get(object_key(bucket.id, key).as_slice())?;
+        found.map(|bytes| decode(bytes.value())).transpose()
+    }
+
+    async fn inline_data(&self, id: u128) -> StoreResult<Vec<u8>> {
+        let txn = self.read()?;
+        let inline = txn.open_table(INLINE)?;
+        let found = inline.get(id)?;
+        match found {
+            Some(bytes) => Ok(bytes.value().to_vec()),
+            None => Err(StoreError::NoSuchKey),
+        }
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        version: ObjectVersion,
+        inline: Option<Vec<u8>>,
+        shares_blobs: bool,
+    ) -> StoreResult<Vec<BlobId>> {
+        let bucket = bucket.clone();
+        let key = key.to_string();
+        self.write(move |txn| {
+            check_bucket(txn, &bucket)?;
+            if shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
+                return Err(StoreError::NoSuchKey);
+            }
+            let mut released = Vec::new();
+            if let (DataLocation::Inline(id), Some(bytes)) = (&version.data, &inline) {
+                txn.open_table(INLINE)?.insert(*id, bytes.as_slice())?;
+            }
+            add_refs(txn, version.data.blobs())?;
+            install_version(txn, &bucket, &key, &version, &mut released)?;
+            Ok(released)
+        })
+        .await
+    }
+
+    async fn delete_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+    ) -> StoreResult<(Option<ObjectVersion>, Vec<BlobId>)> {
+        let bucket = bucket.clone();
+        let key = key.to_string();
+        self.write(move |txn| {
+            check_bucket(txn, &bucket)?;
+            let previous = {
+                let mut objects = txn.open_table(OBJECTS)?;
+                let removed = objects.remove(object_key(bucket.id, &key).as_slice())?;
+                match removed {
+                    Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?),
+                    None => None,
+                }
+            };
+            let mut released = Vec::new();
+            if let Some(previous) = &previous {
+                release_version(txn, previous, &mut released)?;
+            }
+            Ok((previous, released))
+        })
+        .await
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: &BucketRecord,
+        query: &ListQuery,
+    ) -> StoreResult<ListPage> {
+        let txn = self.read()?;
+        let objects = txn.open_table(OBJECTS)?;
+        list_objects_in(&objects, bucket.id, query)
+    }
+
+    async fn create_upload(&self, bucket: &BucketRecord, upload: UploadRecord) -> StoreResult<()> {
+        let bucket = bucket.clone();
+        self.write(move |txn| {
+            check_bucket(txn, &bucket)?;
+            let key = upload_key(bucket.id, &upload.key, &upload.upload_id);
+            txn.open_table(UPLOADS)?
+                .insert(key.as_slice(), encode(&upload)?.as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Option<UploadRecord>> {
+        let txn = self.read()?;
+        let uploads = txn.open_table(UPLOADS)?;
+        let found = uploads.get(upload_key(bucket.id, key, upload_id).as_slice())?;
+        found.map(|bytes| decode(bytes.value())).transpose()
+    }
+
+    async fn put_part(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        part: PartRecord,
+        shares_blobs: bool,
+    ) -> StoreResult<Vec<BlobId>> {
+        let upload = upload_key(bucket.id, key, upload_id);
+        self.write(move |txn| {
+            if txn.open_table(UPLOADS)?.get(upload.as_slice())?.is_none() {
+                return Err(StoreError::NoSuchUpload);
+            }
+            let blobs = || part.extents.iter().map(|e| e.blob);
+            if shares_blobs && !check_blobs_exist(txn, blobs())? {
+                return Err(StoreError::NoSuchKey);
+            }
+            add_refs(txn, blobs())?;
+            let previous = {
+                let mut parts = txn.open_table(PARTS)?;
+                let key = part_key(&upload, part.part_number);
+                let previous = parts.insert(key.as_slice(), encode(&part)?.as_slice())?;
+                match previous {
+                    Some(bytes) => Some(decode::<PartRecord>(bytes.value())?),
+                    None => None,
+                }
+            };
+            let mut released = Vec::new();
+            if let Some(previous) = previous {
+                drop_refs(txn, previous.extents.iter().map(|e| e.blob), &mut released)?;
+            }
+            Ok(released)
+        })
+        .await
+    }
+
+    async fn parts(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        max: usize,
+    ) -> StoreResult<(Vec<PartRecord>, bool)> {
+        let txn = self.read()?;
+        let parts = txn.open_table(PARTS)?;
+        let upload = upload_key(bucket.id, key, upload_id);
+        let start = part_key(&upload, after.saturating_add(1));
+        let mut end = upload.clone();
+        end.push(1);
+        let mut out = Vec::new();
+        let mut truncated = false;
+        for entry in parts.range(start.as_slice()..end.as_slice())? {
+            let (_, v) = entry?;
+            if out.len() == max {
+                truncated = true;
+                break;
+            }
+            out.push(decode(v.value())?);
+        }
+        Ok((out, truncated))
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        expected: &[ExpectedPart],
+        version: ObjectVersion,
+    ) -> StoreResult<Vec<BlobId>> {
+        let bucket = bucket.clone();
+        let key = key.to_string();
+        let upload = upload_key(bucket.id, &key, upload_id);
+        let expected = expected.to_vec();
+        self.write(move |txn| {
+            check_bucket(txn, &bucket)?;
+            if txn.open_table(UPLOADS)?.get(upload.as_slice())?.is_none() {
+                return Err(StoreError::NoSuchUpload);
+            }
+            let parts = upload_part_keys(txn, &upload)?;
+            for wanted in &expected {
+                let found = parts
+                    .iter()
+                    .find(|(_, p)| p.part_number == wanted.part_number);
+                match found {
+                    Some((_, part)) if part.md5 == wanted.md5 => {}
+                    _ => return Err(StoreError::InvalidPart(wanted.part_number)),
+                }
+            }
+            // Validation done; from here on every step writes.
+            let mut released = Vec::new();
+            add_refs(txn, version.data.blobs())?;
+            {
+                let mut parts_table = txn.open_table(PARTS)?;
+                for (part_key, _) in &parts {
+                    parts_table.remove(part_key.as_slice())?;
+                }
+            }
+            for (_, part) in &parts {
+                drop_refs(txn, part.extents.iter().map(|e| e.blob), &mut released)?;
+            }
+            txn.open_table(UPLOADS)?.remove(upload.as_slice())?;
+            install_version(txn, &bucket, &key, &version, &mut released)?;
+            Ok(released)
+        })
+        .await
+    }
+
+    async fn abort_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Vec<BlobId>> {
+        let upload = upload_key(bucket.id, key, upload_id);
+        self.write(move |txn| {
+            if txn.open_table(UPLOADS)?.get(upload.as_slice())?.is_none() {
+                return Err(StoreError::NoSuchUpload);
+            }
+            let parts = upload_part_keys(txn, &upload)?;
+            let mut released = Vec::new();
+            {
+                let mut parts_table = txn.open_table(PARTS)?;
+                for (part_key, _) in &parts {
+                    parts_table.remove(part_key.as_slice())?;
+                }
+            }
+            for (_, part) in &parts {
+                drop_refs(txn, part.extents.iter().map(|e| e.blob), &mut released)?;
+            }
+            txn.open_table(UPLOADS)?.remove(upload.as_slice())?;
+            Ok(released)
+        })
+        .await
+    }
+
+    async fn list_uploads(
+        &self,
+        bucket: &BucketRecord,
+        query: &UploadListQuery,
+    ) -> StoreResult<UploadPage> {
+        let txn = self.read()?;
+        let uploads = txn.open_table(UPLOADS)?;
+        list_uploads_in(&uploads, bucket.id, query)
+    }
+
+    async fn blobs_referenced(&self, blobs: &[BlobId]) -> StoreResult<Vec<bool>> {
+        let txn = self.read()?;
+        let refs = txn.open_table(BLOB_REFS)?;
+        blobs
+            .iter()
+            .map(|blob| Ok(refs.get(blob.0)?.is_some()))
+            .collect()
+    }
+}
+
+/// What the delimiter does to a key: either the key stands alone, or it rolls up into the
+/// common prefix returned.
+fn common_prefix<'k>(key: &'k str, prefix: &str, delimiter: Option<&str>) -> Option<&'k str> {
+    let delimiter = delimiter.filter(|d| !d.is_empty())?;
+    let rest = key.get(prefix.len()..)?;
+    let at = rest.find(delimiter)?;
+    key.get(..prefix.len() + at + delimiter.len())
+}
+
+fn list_objects_in(
+    objects: &redb::ReadOnlyTable<&[u8], &[u8]>,
+    bucket_id: u64,
+    query: &ListQuery,
+) -> StoreResult<ListPage> {
+    let mut page = ListPage::default();
+    if query.max_keys == 0 {
+        return Ok(page);
+    }
+    let prefix = query.prefix.as_str();
+    let delimiter = query.delimiter.as_deref();
+    let marker = query.marker.as_deref().filter(|m| !m.is_empty());
+    let bucket_end = bucket_range_end(bucket_id);
+    // Where the next range scan starts (inclusive), as an object key.
+    let mut start: Vec<u8> = match marker {
+        Some(m) if m.as_bytes() >= prefix.as_bytes() => {
+            let mut s = m.as_bytes().to_vec();
+            s.push(0); // strictly after the marker
+            s
+        }
+        _ => prefix.as_bytes().to_vec(),
+    };
+    let prefix_limit = prefix_end(prefix.as_bytes());
+    'scan: loop {
+        let from = object_key(bucket_id, "");
+        let mut from = from;
+        from.extend_from_slice(&start);
+        let to = match &prefix_limit {
+            Some(limit) if !prefix.is_empty() => {
+                let mut to = bucket_id.to_be_bytes().to_vec();
+                to.extend_from_slice(limit);
+                to
+            }
+            _ => bucket_end.clone(),
+        };
+        if from >= to {
+            break;
+        }
+        for entry in objects.range(from.as_slice()..to.as_slice())? {
+            let (k, v) = entry?;
+            let raw = k.value();
+            let key = std::str::from_utf8(raw.get(8..).unwrap_or_default())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(cp) = common_prefix(key, prefix, delimiter) {
+                let skip_to = prefix_end(cp.as_bytes());
+                let already_returned = marker.is_some_and(|m| cp.as_bytes() <= m.as_bytes());
+                if !already_returned {
+                    if page.entries.len() == query.max_keys {
+                        page.is_truncated = true;
+                        break 'scan;
+                    }
+                    page.entries.push(ListEntry::CommonPrefix(cp.to_string()));
+                }
+                match skip_to {
+                    Some(next) => {
+                        start = next;
+                        continue 'scan;
+                    }
+                    None => break 'scan,
+                }
+            }
+            if page.entries.len() == query.max_keys {
+                page.is_truncated = true;
+                break 'scan;
+            }
+            page.entries.push(ListEntry::Object {
+                key: key.to_string(),
+                version: decode(v.value())?,
+            });
+        }
+        break;
+    }
+    if page.is_truncated {
+        page.next_marker = page.entries.last().map(|e| match e {
+            ListEntry::Object { key, .. } => key.clone(),
+            ListEntry::CommonPrefix(p) => p.clone(),
+        });
+    }
+    Ok(page)
+}
+
+fn list_uploads_in(
+    uploads: &redb::ReadOnlyTable<&[u8], &[u8]>,
+    bucket_id: u64,
+    query: &UploadListQuery,
+) -> StoreResult<UploadPage> {
+    let mut page = UploadPage::default();
+    if query.max_uploads == 0 {
+        return Ok(page);
+    }
+    let prefix = query.prefix.as_str();
+    let delimiter = query.delimiter.as_deref();
+    let key_marker = query.key_marker.as_deref().filter(|m| !m.is_empty());
+    let upload_marker = query.upload_id_marker.as_deref().filter(|m| !m.is_empty());
+    let mut start: Vec<u8> = match key_marker {
+        Some(m) if m.as_bytes() >= prefix.as_bytes() => {
+            let mut s = m.as_bytes().to_vec();
+            match upload_marker {
+                Some(u) => {
+                    s.push(0);
+                    s.extend_from_slice(u.as_bytes());
+                    s.push(0); // strictly after that upload
+                }
+                None => s.push(1), // strictly after every upload of the marker key
+            }
+            s
+        }
+        _ => prefix.as_bytes().to_vec(),
+    };
+    let bucket_end = bucket_range_end(bucket_id);
+    'scan: loop {
+        let mut from = bucket_id.to_be_bytes().to_vec();
+        from.extend_from_slice(&start);
+        if from >= bucket_end {
+            break;
+        }
+        for entry in uploads.range(from.as_slice()..bucket_end.as_slice())? {
+            let (k, v) = entry?;
+            let raw = k.value().get(8..).unwrap_or_default();
+            let key_bytes = raw.split(|b| *b == 0).next().unwrap_or_default();
+            let key =
+                std::str::from_utf8(key_bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if !key.starts_with(prefix) {
+                if key.as_bytes() > prefix.as_bytes() {
+                    break 'scan;
+                }
+                continue;
+            }
+            if let Some(cp) = common_prefix(key, prefix, delimiter) {
+                let already_returned = key_marker.is_some_and(|m| cp.as_bytes() <= m.as_bytes());
+                if !already_returned {
+                    if page.entries.len() == query.max_uploads {
+                        page.is_truncated = true;
+                        break 'scan;
+                    }
+                    page.entries.push(UploadEntry::CommonPrefix(cp.to_string()));
+                }
+                match prefix_end(cp.as_bytes()) {
+                    Some(next) => {
+                        start = next;
+                        continue 'scan;
+                    }
+                    None => break 'scan,
+                }
+            }
+            if page.entries.len() == query.max_uploads {
+                page.is_truncated = true;
+                break 'scan;
+            }
+            page.entries.push(UploadEntry::Upload(decode(v.value())?));
+        }
+        break;
+    }
+    if page.is_truncated {
+        match page.entries.last() {
+            Some(UploadEntry::Upload(u)) => {
+                page.next_key_marker = Some(u.key.clone());
+                page.next_upload_id_marker = Some(u.upload_id.clone());
+            }
+            Some(UploadEntry::CommonPrefix(p)) => page.next_key_marker = Some(p.clone()),
+            None => {}
+        }
+    }
+    Ok(page)
+}

@@ -1,0 +1,213 @@
+//! The records the store persists: accounts, buckets, object versions, uploads and parts.
+//!
+//! Every record is written with a leading format-version byte (see [`crate::codec`]) so that
+//! later releases can migrate old data instead of misreading it.
+
+use serde::{Deserialize, Serialize};
+
+/// A blob's identity: 128 random bits, written as 32 hex digits in file names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlobId(pub u128);
+
+impl BlobId {
+    /// A fresh random id.
+    pub fn random() -> BlobId {
+        BlobId(rand::random())
+    }
+
+    /// 32 lower-case hex digits.
+    pub fn to_hex(self) -> String {
+        format!("{:032x}", self.0)
+    }
+
+    /// Parses 32 hex digits.
+    pub fn from_hex(s: &str) -> Option<BlobId> {
+        if s.len() != 32 {
+            return None;
+        }
+        u128::from_str_radix(s, 16).ok().map(BlobId)
+    }
+}
+
+/// A byte range of an immutable blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extent {
+    /// The blob holding the bytes.
+    pub blob: BlobId,
+    /// First byte within the blob.
+    pub offset: u64,
+    /// Number of bytes.
+    pub len: u64,
+}
+
+/// Where an object's (or part's) bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataLocation {
+    /// Small data kept in the metadata engine under this id.
+    Inline(u128),
+    /// Concatenation of these extents, in order.
+    Extents(Vec<Extent>),
+}
+
+impl DataLocation {
+    /// The blobs this location references (with repetition).
+    pub fn blobs(&self) -> impl Iterator<Item = BlobId> + '_ {
+        let extents: &[Extent] = match self {
+            DataLocation::Inline(_) => &[],
+            DataLocation::Extents(extents) => extents,
+        };
+        extents.iter().map(|e| e.blob)
+    }
+}
+
+/// An account: who may sign requests and what it owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// SecretId / access key id.
+    pub secret_id: String,
+    /// SecretKey.
+    pub secret_key: String,
+    /// Tencent APPID (decimal digits); bucket names of COS clients end in `-<appid>`.
+    pub appid: String,
+    /// The account's uin; its owner id is `qcs::cam::uin/<uin>:uin/<uin>`.
+    pub uin: String,
+    /// Milliseconds since the epoch.
+    pub created_ms: i64,
+}
+
+impl AccountRecord {
+    /// The COS owner id, `qcs::cam::uin/<uin>:uin/<uin>`.
+    pub fn owner_id(&self) -> String {
+        format!("qcs::cam::uin/{0}:uin/{0}", self.uin)
+    }
+}
+
+/// A canned ACL or explicit grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acl {
+    /// `private`, `public-read`, `public-read-write`, `default` (objects), or empty.
+    pub canned: String,
+    /// Explicit grants as (permission, grantee) pairs, e.g. (`READ`, `id="100000000001"`).
+    pub grants: Vec<(String, String)>,
+}
+
+/// A bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketRecord {
+    /// Full bucket name.
+    pub name: String,
+    /// Internal numeric id, the prefix of the bucket's keys in the metadata engine.
+    pub id: u64,
+    /// The owning account's uin.
+    pub owner_uin: String,
+    /// Region the bucket was created in.
+    pub region: String,
+    /// Milliseconds since the epoch.
+    pub created_ms: i64,
+    /// The bucket ACL.
+    pub acl: Acl,
+}
+
+/// The HTTP content headers stored with an object and returned on GET/HEAD.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHeaders {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Expires`.
+    pub expires: Option<String>,
+}
+
+/// Everything a client sets on an object besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectAttributes {
+    /// Content headers.
+    pub content: ContentHeaders,
+    /// User metadata: lower-case names without the vendor prefix (`author` for
+    /// `x-cos-meta-author`), raw byte values.
+    pub user_metadata: Vec<(String, Vec<u8>)>,
+    /// Canonical storage class, e.g. `STANDARD`.
+    pub storage_class: String,
+    /// The object ACL.
+    pub acl: Acl,
+}
+
+/// How an object came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectKind {
+    /// A single PUT or a copy of one.
+    Normal,
+    /// A completed multipart upload.
+    Multipart,
+    /// Created by APPEND.
+    Appendable,
+}
+
+/// One version of an object: its metadata and where its bytes are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectVersion {
+    /// Version id; `None` for the null version of an unversioned bucket.
+    pub version_id: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Quoted ETag as served.
+    pub etag: String,
+    /// CRC-64/XZ of the whole object.
+    pub crc64: u64,
+    /// Milliseconds since the epoch.
+    pub last_modified_ms: i64,
+    /// Normal, multipart or appendable.
+    pub kind: ObjectKind,
+    /// Content headers, metadata, class and ACL.
+    pub attributes: ObjectAttributes,
+    /// The owning account's uin.
+    pub owner_uin: String,
+    /// The bytes.
+    pub data: DataLocation,
+}
+
+/// An in-progress multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    /// The upload id (sorts by initiation time).
+    pub upload_id: String,
+    /// The object key.
+    pub key: String,
+    /// Milliseconds since the epoch.
+    pub initiated_ms: i64,
+    /// The attributes the completed object will carry.
+    pub attributes: ObjectAttributes,
+    /// Who initiated it.
+    pub owner_uin: String,
+}
+
+/// One uploaded part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// 1..=10000.
+    pub part_number: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// Binary MD5 of the part.
+    pub md5: [u8; 16],
+    /// CRC-64/XZ of the part.
+    pub crc64: u64,
+    /// Milliseconds since the epoch.
+    pub last_modified_ms: i64,
+    /// The part's bytes.
+    pub extents: Vec<Extent>,
+}
+
+impl PartRecord {
+    /// The part's quoted ETag.
+    pub fn etag(&self) -> String {
+        coffer_proto::checksum::etag_from_md5(&self.md5)
+    }
+}

@@ -1,0 +1,283 @@
+//! Staging an upload's bytes: streamed to a new blob (or kept inline when small) while MD5
+//! and CRC-64 are computed, then made durable — steps 1 and 3 of the write path.
+//!
+//! Large bodies are handed to a blocking thread through a small bounded channel, so that the
+//! network task keeps reading while the previous chunk is hashed and written: memory per
+//! upload is bounded by the channel depth times the chunk size, whatever the object size.
+
+use crate::blob::{BlobStore, BlobWriter};
+use crate::error::{StoreError, StoreResult};
+use crate::model::BlobId;
+use bytes::Bytes;
+use coffer_proto::checksum::Crc64;
+use md5::{Digest as _, Md5};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Objects at most this large are kept inline in the metadata engine: one fsync per PUT
+/// instead of two, and no file per tiny object.
+pub const INLINE_MAX: usize = 64 * 1024;
+
+/// Chunks in flight between the network task and the hashing/writing thread.
+const PIPELINE_DEPTH: usize = 4;
+
+/// Bytes fully received, hashed and durable, not yet referenced by metadata.
+#[derive(Debug)]
+pub struct StagedData {
+    /// Size in bytes.
+    pub size: u64,
+    /// Binary MD5.
+    pub md5: [u8; 16],
+    /// CRC-64/XZ.
+    pub crc64: u64,
+    /// Where the bytes are.
+    pub(crate) location: StagedLocation,
+}
+
+#[derive(Debug)]
+pub(crate) enum StagedLocation {
+    Inline(Vec<u8>),
+    /// A durable blob; deleted by the guard unless the commit took it.
+    Blob(BlobGuard),
+}
+
+/// Deletes a staged blob that was never committed (digest mismatch, error, crash of the
+/// request). Disarmed when metadata starts referencing it.
+#[derive(Debug)]
+pub(crate) struct BlobGuard {
+    pub(crate) id: BlobId,
+    store: Arc<dyn BlobStore>,
+    armed: bool,
+}
+
+impl BlobGuard {
+    pub(crate) fn disarm(mut self) -> BlobId {
+        self.armed = false;
+        self.id
+    }
+}
+
+impl Drop for BlobGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.store.delete(self.id);
+        }
+    }
+}
+
+enum Message {
+    Data(Bytes),
+    Finish,
+}
+
+struct Hashers {
+    md5: Md5,
+    crc: Crc64,
+    size: u64,
+}
+
+impl Hashers {
+    fn new() -> Self {
+        Hashers {
+            md5: Md5::new(),
+            crc: Crc64::new(),
+            size: 0,
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        self.crc.update(data);
+        self.size += data.len() as u64;
+    }
+}
+
+type WorkerResult = StoreResult<(Hashers, Option<Box<dyn BlobWriter>>)>;
+
+enum Mode {
+    Buffering {
+        buffer: Vec<u8>,
+        hashers: Hashers,
+    },
+    Streaming {
+        sender: mpsc::Sender<Message>,
+        worker: tokio::task::JoinHandle<WorkerResult>,
+        blob: BlobId,
+    },
+}
+
+/// Receives an upload's bytes. Dropping it before [`ObjectWriter::finish`] discards them.
+pub struct ObjectWriter {
+    blobs: Arc<dyn BlobStore>,
+    allow_inline: bool,
+    mode: Option<Mode>,
+}
+
+impl std::fmt::Debug for ObjectWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectWriter")
+            .field("allow_inline", &self.allow_inline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectWriter {
+    /// A writer; `size_hint` (the declared length, if any) decides up front whether the
+    /// bytes go inline. Parts never go inline (`allow_inline = false`).
+    pub(crate) fn new(
+        blobs: Arc<dyn BlobStore>,
+        size_hint: Option<u64>,
+        allow_inline: bool,
+    ) -> StoreResult<ObjectWriter> {
+        let inline_possible =
+            allow_inline && size_hint.is_none_or(|size| size <= INLINE_MAX as u64);
+        let mut writer = ObjectWriter {
+            blobs,
+            allow_inline: inline_possible,
+            mode: None,
+        };
+        if inline_possible {
+            let capacity = size_hint.map_or(8 * 1024, |s| s as usize);
+            writer.mode = Some(Mode::Buffering {
+                buffer: Vec::with_capacity(capacity),
+                hashers: Hashers::new(),
+            });
+        } else {
+            writer.mode = Some(writer.start_streaming(Hashers::new(), Vec::new())?);
+        }
+        Ok(writer)
+    }
+
+    fn start_streaming(&self, hashers: Hashers, prefix: Vec<u8>) -> StoreResult<Mode> {
+        let mut blob = self.blobs.create()?;
+        let id = blob.id();
+        let (sender, mut receiver) = mpsc::channel::<Message>(PIPELINE_DEPTH);
+        let worker = tokio::task::spawn_blocking(move || -> WorkerResult {
+            let mut hashers = hashers;
+            if !prefix.is_empty() {
+                blob.write_all(&prefix)?;
+            }
+            while let Some(message) = receiver.blocking_recv() {
+                match message {
+                    Message::Data(chunk) => {
+                        hashers.update(&chunk);
+                        blob.write_all(&chunk)?;
+                    }
+                    Message::Finish => {
+                        blob.finish()?;
+                        return Ok((hashers, None));
+                    }
+                }
+            }
+            // The sender went away without Finish: the upload was abandoned. Dropping the
+            // writer deletes the partial file.
+            Ok((hashers, Some(blob)))
+        });
+        Ok(Mode::Streaming {
+            sender,
+            worker,
+            blob: id,
+        })
+    }
+
+    /// Appends a chunk of the body.
+    pub async fn write(&mut self, chunk: Bytes) -> StoreResult<()> {
+        match self.mode.take() {
+            Some(Mode::Buffering {
+                mut buffer,
+                mut hashers,
+            }) => {
+                if buffer.len() + chunk.len() <= INLINE_MAX {
+                    hashers.update(&chunk);
+                    buffer.extend_from_slice(&chunk);
+                    self.mode = Some(Mode::Buffering { buffer, hashers });
+                } else {
+                    // Larger than announced (or no length given): spill to a blob. The
+                    // buffered prefix is already hashed.
+                    let mode = self.start_streaming(hashers, buffer)?;
+                    self.mode = Some(mode);
+                    return Box::pin(self.write(chunk)).await;
+                }
+                Ok(())
+            }
+            Some(Mode::Streaming {
+                sender,
+                worker,
+                blob,
+            }) => {
+                if sender.send(Message::Data(chunk)).await.is_err() {
+                    // The worker stopped early: it hit an I/O error. Surface it.
+                    return Err(worker_error(worker).await);
+                }
+                self.mode = Some(Mode::Streaming {
+                    sender,
+                    worker,
+                    blob,
+                });
+                Ok(())
+            }
+            None => Err(StoreError::Internal(
+                "object writer used after an error".into(),
+            )),
+        }
+    }
+
+    /// Ends the body: makes the bytes durable and returns their digests.
+    pub async fn finish(mut self) -> StoreResult<StagedData> {
+        match self.mode.take() {
+            Some(Mode::Buffering { buffer, hashers }) => Ok(StagedData {
+                size: hashers.size,
+                md5: hashers.md5.finalize().into(),
+                crc64: hashers.crc.value(),
+                location: StagedLocation::Inline(buffer),
+            }),
+            Some(Mode::Streaming {
+                sender,
+                worker,
+                blob,
+            }) => {
+                let guard = BlobGuard {
+                    id: blob,
+                    store: self.blobs.clone(),
+                    armed: true,
+                };
+                if sender.send(Message::Finish).await.is_err() {
+                    return Err(worker_error(worker).await);
+                }
+                drop(sender);
+                let (hashers, _) = worker
+                    .await
+                    .map_err(|e| StoreError::Internal(format!("blob writer task: {e}")))??;
+                Ok(StagedData {
+                    size: hashers.size,
+                    md5: hashers.md5.finalize().into(),
+                    crc64: hashers.crc.value(),
+                    location: StagedLocation::Blob(guard),
+                })
+            }
+            None => Err(StoreError::Internal(
+                "object writer used after an error".into(),
+            )),
+        }
+    }
+}
+
+async fn worker_error(worker: tokio::task::JoinHandle<WorkerResult>) -> StoreError {
+    match worker.await {
+        Ok(Err(e)) => e,
+        Ok(Ok(_)) => StoreError::Internal("blob writer stopped early".into()),
+        Err(e) => StoreError::Internal(format!("blob writer task: {e}")),
+    }
+}
+
+impl StagedData {
+    /// Stages bytes already in memory (small copies, tests).
+    pub(crate) fn inline(data: Vec<u8>) -> StagedData {
+        StagedData {
+            size: data.len() as u64,
+            md5: coffer_proto::checksum::md5(&data),
+            crc64: coffer_proto::checksum::crc64(&data),
+            location: StagedLocation::Inline(data),
+        }
+    }
+}

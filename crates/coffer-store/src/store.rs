@@ -1,0 +1,703 @@
+//! [`Store`]: object semantics over a [`MetadataStore`] and a [`BlobStore`].
+//!
+//! The life of a PUT: the server streams the body into an [`ObjectWriter`] (hashing as it
+//! goes, bounded memory), checks the digests it was promised, and calls
+//! [`Store::put_object`], which commits the metadata in one durable transaction. Only then
+//! does the server answer 200. Replaced data is released after the commit.
+
+use crate::blob::{BlobReader, BlobStore, FsBlobStore};
+use crate::error::{StoreError, StoreResult};
+use crate::meta::{
+    ExpectedPart, ListPage, ListQuery, MetadataStore, RedbMetadata, UploadListQuery, UploadPage,
+};
+use crate::model::{
+    AccountRecord, BlobId, BucketRecord, DataLocation, Extent, ObjectAttributes, ObjectKind,
+    ObjectVersion, PartRecord, UploadRecord,
+};
+use crate::pins::{BlobPins, PinGuard};
+use crate::staging::{ObjectWriter, StagedData, StagedLocation};
+use bytes::Bytes;
+use coffer_proto::checksum::{crc64_combine, etag_from_md5, multipart_etag};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Size of the chunks an [`ObjectReader`] yields.
+pub const READ_CHUNK: usize = 1 << 20;
+
+/// The storage engine as the server sees it.
+#[derive(Debug, Clone)]
+pub struct Store {
+    meta: Arc<dyn MetadataStore>,
+    blobs: Arc<dyn BlobStore>,
+    pins: BlobPins,
+}
+
+/// A part as named in a CompleteMultipartUpload request.
+#[derive(Debug, Clone)]
+pub struct RequestedPart {
+    /// Part number.
+    pub part_number: u32,
+    /// The ETag the client sent (quotes optional).
+    pub etag: String,
+}
+
+impl Store {
+    /// The embedded default: redb metadata in `<dir>/meta.redb`, blobs in `<dir>/blobs`.
+    /// Runs the start-up orphan sweep before returning.
+    pub async fn open_embedded(dir: &Path) -> StoreResult<Store> {
+        std::fs::create_dir_all(dir)?;
+        let meta = RedbMetadata::open(&dir.join("meta.redb"))?;
+        let blobs = FsBlobStore::open(dir.join("blobs"))?;
+        let store = Store::new(Arc::new(meta), Arc::new(blobs));
+        let swept = store.sweep_orphans().await?;
+        if swept > 0 {
+            tracing::info!(
+                blobs = swept,
+                "reclaimed orphaned blobs left by an earlier crash"
+            );
+        }
+        Ok(store)
+    }
+
+    /// A store over any pair of backends.
+    pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>) -> Store {
+        Store {
+            meta,
+            blobs,
+            pins: BlobPins::default(),
+        }
+    }
+
+    /// The metadata backend, for account and bucket administration.
+    pub fn meta(&self) -> &dyn MetadataStore {
+        self.meta.as_ref()
+    }
+
+    /// Deletes every blob that no record references. Safe only while no write is in flight
+    /// (at start-up): a blob being written is unreferenced until its commit.
+    pub async fn sweep_orphans(&self) -> StoreResult<usize> {
+        let blobs = self.blobs.clone();
+        let present = tokio::task::spawn_blocking(move || blobs.list())
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))??;
+        let mut swept = 0;
+        for chunk in present.chunks(1024) {
+            let referenced = self.meta.blobs_referenced(chunk).await?;
+            for (blob, referenced) in chunk.iter().zip(referenced) {
+                if !referenced {
+                    self.blobs.delete(*blob)?;
+                    swept += 1;
+                }
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Number of blobs present (tests use it to prove nothing leaked).
+    pub async fn blob_count(&self) -> StoreResult<usize> {
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.list().map(|l| l.len()))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+
+    // ----- accounts and buckets -------------------------------------------------------
+
+    /// Looks an account up by SecretId.
+    pub async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>> {
+        self.meta.account(secret_id).await
+    }
+
+    /// Creates a bucket.
+    pub async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<BucketRecord> {
+        self.meta.create_bucket(bucket).await
+    }
+
+    /// Looks a bucket up; `NoSuchBucket` if absent.
+    pub async fn bucket(&self, name: &str) -> StoreResult<BucketRecord> {
+        self.meta
+            .bucket(name)
+            .await?
+            .ok_or(StoreError::NoSuchBucket)
+    }
+
+    /// Buckets owned by an account.
+    pub async fn buckets_of(&self, owner_uin: &str) -> StoreResult<Vec<BucketRecord>> {
+        let mut all = self.meta.buckets().await?;
+        all.retain(|b| b.owner_uin == owner_uin);
+        Ok(all)
+    }
+
+    /// Deletes an empty bucket.
+    pub async fn delete_bucket(&self, name: &str) -> StoreResult<()> {
+        self.meta.delete_bucket(name).await
+    }
+
+    // ----- objects -----------------------------------------------------------------------
+
+    /// Starts receiving an object's bytes.
+    pub fn object_writer(&self, size_hint: Option<u64>) -> StoreResult<ObjectWriter> {
+        ObjectWriter::new(self.blobs.clone(), size_hint, true)
+    }
+
+    /// Starts receiving a part's bytes (always a blob: parts become extents).
+    pub fn part_writer(&self, size_hint: Option<u64>) -> StoreResult<ObjectWriter> {
+        ObjectWriter::new(self.blobs.clone(), size_hint, false)
+    }
+
+    /// Commits staged bytes as the current version of `key`.
+    pub async fn put_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        staged: StagedData,
+        attributes: ObjectAttributes,
+        owner_uin: &str,
+    ) -> StoreResult<ObjectVersion> {
+        let etag = etag_from_md5(&staged.md5);
+        let (data, inline, guard) = match staged.location {
+            StagedLocation::Inline(bytes) => {
+                (DataLocation::Inline(rand::random()), Some(bytes), None)
+            }
+            StagedLocation::Blob(guard) => (
+                DataLocation::Extents(vec![Extent {
+                    blob: guard.id,
+                    offset: 0,
+                    len: staged.size,
+                }]),
+                None,
+                Some(guard),
+            ),
+        };
+        let version = ObjectVersion {
+            version_id: None,
+            size: staged.size,
+            etag,
+            crc64: staged.crc64,
+            last_modified_ms: coffer_proto::time::now_millis(),
+            kind: ObjectKind::Normal,
+            attributes,
+            owner_uin: owner_uin.to_string(),
+            data,
+        };
+        let released = self
+            .meta
+            .put_object(bucket, key, version.clone(), inline, false)
+            .await?;
+        // Committed: the blob now belongs to the metadata.
+        if let Some(guard) = guard {
+            guard.disarm();
+        }
+        self.release(released);
+        Ok(version)
+    }
+
+    /// The current version of a key; `NoSuchKey` if absent.
+    pub async fn object(&self, bucket: &BucketRecord, key: &str) -> StoreResult<ObjectVersion> {
+        self.meta
+            .object(bucket, key)
+            .await?
+            .ok_or(StoreError::NoSuchKey)
+    }
+
+    /// Deletes the current version of a key (absent keys are fine).
+    pub async fn delete_object(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+    ) -> StoreResult<Option<ObjectVersion>> {
+        let (removed, released) = self.meta.delete_object(bucket, key).await?;
+        self.release(released);
+        Ok(removed)
+    }
+
+    /// Makes a new version of `dst_key` that shares the source's bytes (no data copied for
+    /// blob-backed objects; small inline objects are duplicated).
+    pub async fn copy_object(
+        &self,
+        source: &ObjectVersion,
+        dst_bucket: &BucketRecord,
+        dst_key: &str,
+        attributes: ObjectAttributes,
+        owner_uin: &str,
+    ) -> StoreResult<ObjectVersion> {
+        let (data, inline) = match &source.data {
+            DataLocation::Inline(id) => {
+                let bytes = self.meta.inline_data(*id).await?;
+                (DataLocation::Inline(rand::random()), Some(bytes))
+            }
+            DataLocation::Extents(extents) => (DataLocation::Extents(extents.clone()), None),
+        };
+        let version = ObjectVersion {
+            version_id: None,
+            size: source.size,
+            etag: source.etag.clone(),
+            crc64: source.crc64,
+            last_modified_ms: coffer_proto::time::now_millis(),
+            kind: match source.kind {
+                ObjectKind::Appendable => ObjectKind::Normal,
+                other => other,
+            },
+            attributes,
+            owner_uin: owner_uin.to_string(),
+            data,
+        };
+        let released = self
+            .meta
+            .put_object(dst_bucket, dst_key, version.clone(), inline, true)
+            .await?;
+        self.release(released);
+        Ok(version)
+    }
+
+    /// Lists current versions.
+    pub async fn list_objects(
+        &self,
+        bucket: &BucketRecord,
+        query: &ListQuery,
+    ) -> StoreResult<ListPage> {
+        self.meta.list_objects(bucket, query).await
+    }
+
+    /// Streams bytes `start..start+len` of a version.
+    pub async fn read_object(
+        &self,
+        version: &ObjectVersion,
+        start: u64,
+        len: u64,
+    ) -> StoreResult<ObjectReader> {
+        let end = start.saturating_add(len).min(version.size);
+        match &version.data {
+            DataLocation::Inline(id) => {
+                let bytes = self.meta.inline_data(*id).await?;
+                let slice = bytes
+                    .get(start as usize..end as usize)
+                    .ok_or_else(|| StoreError::Corrupt("inline data shorter than its size".into()))?
+                    .to_vec();
+                Ok(ObjectReader {
+                    pending: vec![Piece::Bytes(Bytes::from(slice))],
+                    blobs: self.blobs.clone(),
+                    _pins: None,
+                })
+            }
+            DataLocation::Extents(extents) => {
+                let pieces = slice_extents(extents, start, end - start.min(end));
+                let pins = self
+                    .pins
+                    .pin(pieces.iter().map(|e| e.blob).collect(), self.blobs.clone());
+                let mut pending: Vec<Piece> = pieces.into_iter().map(Piece::Extent).collect();
+                pending.reverse();
+                Ok(ObjectReader {
+                    pending,
+                    blobs: self.blobs.clone(),
+                    _pins: Some(pins),
+                })
+            }
+        }
+    }
+
+    // ----- multipart ---------------------------------------------------------------------
+
+    /// Records a new upload; returns its id (sortable by initiation time).
+    pub async fn create_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        attributes: ObjectAttributes,
+        owner_uin: &str,
+    ) -> StoreResult<UploadRecord> {
+        let now = coffer_proto::time::now_millis();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let upload_id = format!("{:020x}{:016x}", nanos, rand::random::<u64>());
+        let upload = UploadRecord {
+            upload_id,
+            key: key.to_string(),
+            initiated_ms: now,
+            attributes,
+            owner_uin: owner_uin.to_string(),
+        };
+        self.meta.create_upload(bucket, upload.clone()).await?;
+        Ok(upload)
+    }
+
+    /// Looks an upload up; `NoSuchUpload` if absent.
+    pub async fn upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<UploadRecord> {
+        self.meta
+            .upload(bucket, key, upload_id)
+            .await?
+            .ok_or(StoreError::NoSuchUpload)
+    }
+
+    /// Commits a staged part.
+    pub async fn put_part(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        staged: StagedData,
+    ) -> StoreResult<PartRecord> {
+        let (extents, guard) = match staged.location {
+            StagedLocation::Blob(guard) => (
+                vec![Extent {
+                    blob: guard.id,
+                    offset: 0,
+                    len: staged.size,
+                }],
+                Some(guard),
+            ),
+            StagedLocation::Inline(_) => {
+                return Err(StoreError::Internal("parts are never staged inline".into()))
+            }
+        };
+        let part = PartRecord {
+            part_number,
+            size: staged.size,
+            md5: staged.md5,
+            crc64: staged.crc64,
+            last_modified_ms: coffer_proto::time::now_millis(),
+            extents,
+        };
+        let released = self
+            .meta
+            .put_part(bucket, key, upload_id, part.clone(), false)
+            .await?;
+        if let Some(guard) = guard {
+            guard.disarm();
+        }
+        self.release(released);
+        Ok(part)
+    }
+
+    /// Makes a part from a byte range of an existing object. Blob-backed sources are shared
+    /// (the range is read once to compute the part's MD5 and CRC, never written again).
+    pub async fn copy_part(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        source: &ObjectVersion,
+        start: u64,
+        len: u64,
+    ) -> StoreResult<PartRecord> {
+        // Fail fast before reading data.
+        self.upload(bucket, key, upload_id).await?;
+        let mut reader = self.read_object(source, start, len).await?;
+        match &source.data {
+            DataLocation::Inline(_) => {
+                let mut writer = self.part_writer(Some(len))?;
+                while let Some(chunk) = reader.next_chunk().await? {
+                    writer.write(chunk).await?;
+                }
+                let staged = writer.finish().await?;
+                self.put_part(bucket, key, upload_id, part_number, staged)
+                    .await
+            }
+            DataLocation::Extents(extents) => {
+                let mut md5 = <md5::Md5 as md5::Digest>::new();
+                let mut crc = coffer_proto::checksum::Crc64::new();
+                while let Some(chunk) = reader.next_chunk().await? {
+                    let (digest, sum) = tokio::task::spawn_blocking(move || {
+                        md5::Digest::update(&mut md5, &chunk);
+                        crc.update(&chunk);
+                        (md5, crc)
+                    })
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    md5 = digest;
+                    crc = sum;
+                }
+                let part = PartRecord {
+                    part_number,
+                    size: len,
+                    md5: md5::Digest::finalize(md5).into(),
+                    crc64: crc.value(),
+                    last_modified_ms: coffer_proto::time::now_millis(),
+                    extents: slice_extents(extents, start, len),
+                };
+                let released = self
+                    .meta
+                    .put_part(bucket, key, upload_id, part.clone(), true)
+                    .await?;
+                self.release(released);
+                Ok(part)
+            }
+        }
+    }
+
+    /// Lists parts after `after`, at most `max`.
+    pub async fn parts(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        max: usize,
+    ) -> StoreResult<(Vec<PartRecord>, bool)> {
+        self.meta.parts(bucket, key, upload_id, after, max).await
+    }
+
+    /// Completes an upload from the listed parts: checks each part exists with that ETag
+    /// and that every part but the last is at least `min_part_size`, then commits an object
+    /// whose extents are the parts' extents — no data is read or copied. The ETag is the
+    /// multipart ETag and the CRC-64 is combined from the parts' CRCs.
+    pub async fn complete_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        requested: &[RequestedPart],
+        min_part_size: u64,
+    ) -> StoreResult<ObjectVersion> {
+        let upload = self.upload(bucket, key, upload_id).await?;
+        let mut stored = Vec::new();
+        let mut after = 0;
+        loop {
+            let (page, more) = self.meta.parts(bucket, key, upload_id, after, 1000).await?;
+            after = page.last().map_or(after, |p| p.part_number);
+            stored.extend(page);
+            if !more {
+                break;
+            }
+        }
+        let mut chosen: Vec<&PartRecord> = Vec::with_capacity(requested.len());
+        for wanted in requested {
+            let found = stored
+                .binary_search_by_key(&wanted.part_number, |p| p.part_number)
+                .ok()
+                .and_then(|i| stored.get(i))
+                .filter(|p| {
+                    coffer_proto::checksum::normalize_etag(&p.etag())
+                        == coffer_proto::checksum::normalize_etag(&wanted.etag)
+                });
+            match found {
+                Some(part) => chosen.push(part),
+                None => return Err(StoreError::InvalidPart(wanted.part_number)),
+            }
+        }
+        if let Some((_, all_but_last)) = chosen.split_last() {
+            if let Some(small) = all_but_last.iter().find(|p| p.size < min_part_size) {
+                return Err(StoreError::EntityTooSmall(small.part_number));
+            }
+        }
+        let mut size = 0u64;
+        let mut crc = 0u64;
+        let mut extents = Vec::new();
+        for part in &chosen {
+            crc = crc64_combine(crc, part.crc64, part.size);
+            size += part.size;
+            extents.extend(part.extents.iter().copied().filter(|e| e.len > 0));
+        }
+        let version = ObjectVersion {
+            version_id: None,
+            size,
+            etag: multipart_etag(chosen.iter().map(|p| &p.md5)),
+            crc64: crc,
+            last_modified_ms: coffer_proto::time::now_millis(),
+            kind: ObjectKind::Multipart,
+            attributes: upload.attributes,
+            owner_uin: upload.owner_uin,
+            data: DataLocation::Extents(extents),
+        };
+        let expected: Vec<ExpectedPart> = chosen
+            .iter()
+            .map(|p| ExpectedPart {
+                part_number: p.part_number,
+                md5: p.md5,
+            })
+            .collect();
+        let released = self
+            .meta
+            .complete_upload(bucket, key, upload_id, &expected, version.clone())
+            .await?;
+        self.release(released);
+        Ok(version)
+    }
+
+    /// Abandons an upload and its parts.
+    pub async fn abort_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<()> {
+        let released = self.meta.abort_upload(bucket, key, upload_id).await?;
+        self.release(released);
+        Ok(())
+    }
+
+    /// Lists uploads in progress.
+    pub async fn list_uploads(
+        &self,
+        bucket: &BucketRecord,
+        query: &UploadListQuery,
+    ) -> StoreResult<UploadPage> {
+        self.meta.list_uploads(bucket, query).await
+    }
+
+    fn release(&self, blobs: Vec<BlobId>) {
+        self.pins.release(blobs, self.blobs.clone());
+    }
+}
+
+/// The extents covering bytes `start..start+len` of a concatenation of `extents`.
+pub fn slice_extents(extents: &[Extent], start: u64, len: u64) -> Vec<Extent> {
+    let mut out = Vec::new();
+    let end = start.saturating_add(len);
+    let mut position = 0u64;
+    for extent in extents {
+        let extent_end = position + extent.len;
+        if extent_end > start && position < end {
+            let from = start.max(position);
+            let to = end.min(extent_end);
+            out.push(Extent {
+                blob: extent.blob,
+                offset: extent.offset + (from - position),
+                len: to - from,
+            });
+        }
+        position = extent_end;
+        if position >= end {
+            break;
+        }
+    }
+    out
+}
+
+#[derive(Debug)]
+enum Piece {
+    Bytes(Bytes),
+    Extent(Extent),
+}
+
+/// Streams an object's bytes in chunks of at most [`READ_CHUNK`].
+#[derive(Debug)]
+pub struct ObjectReader {
+    /// Remaining pieces, last first.
+    pending: Vec<Piece>,
+    blobs: Arc<dyn BlobStore>,
+    _pins: Option<PinGuard>,
+}
+
+impl ObjectReader {
+    /// The next chunk, or `None` at the end.
+    pub async fn next_chunk(&mut self) -> StoreResult<Option<Bytes>> {
+        loop {
+            match self.pending.pop() {
+                None => return Ok(None),
+                Some(Piece::Bytes(bytes)) => {
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    return Ok(Some(bytes));
+                }
+                Some(Piece::Extent(extent)) => {
+                    if extent.len == 0 {
+                        continue;
+                    }
+                    let take = extent.len.min(READ_CHUNK as u64);
+                    if extent.len > take {
+                        self.pending.push(Piece::Extent(Extent {
+                            blob: extent.blob,
+                            offset: extent.offset + take,
+                            len: extent.len - take,
+                        }));
+                    }
+                    let blobs = self.blobs.clone();
+                    let chunk = tokio::task::spawn_blocking(move || {
+                        read_exact_at(blobs, extent.blob, extent.offset, take as usize)
+                    })
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))??;
+                    return Ok(Some(chunk));
+                }
+            }
+        }
+    }
+}
+
+fn read_exact_at(
+    blobs: Arc<dyn BlobStore>,
+    blob: BlobId,
+    offset: u64,
+    len: usize,
+) -> StoreResult<Bytes> {
+    let reader: Box<dyn BlobReader> = blobs.open(blob)?;
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        let slot = buf.get_mut(filled..).unwrap_or_default();
+        let n = reader.read_at(offset + filled as u64, slot)?;
+        if n == 0 {
+            return Err(StoreError::Corrupt(format!(
+                "blob {} is shorter than its extents",
+                blob.to_hex()
+            )));
+        }
+        filled += n;
+    }
+    Ok(Bytes::from(buf))
+}
+
+impl StagedData {
+    /// Stages bytes held in memory (tests, small internal objects).
+    pub fn from_bytes(data: Vec<u8>) -> StagedData {
+        StagedData::inline(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_extents() {
+        let a = BlobId(1);
+        let b = BlobId(2);
+        let extents = [
+            Extent {
+                blob: a,
+                offset: 0,
+                len: 10,
+            },
+            Extent {
+                blob: b,
+                offset: 5,
+                len: 10,
+            },
+        ];
+        assert_eq!(
+            slice_extents(&extents, 8, 4),
+            vec![
+                Extent {
+                    blob: a,
+                    offset: 8,
+                    len: 2
+                },
+                Extent {
+                    blob: b,
+                    offset: 5,
+                    len: 2
+                }
+            ]
+        );
+        assert_eq!(
+            slice_extents(&extents, 10, 10),
+            vec![Extent {
+                blob: b,
+                offset: 5,
+                len: 10
+            }]
+        );
+        assert_eq!(slice_extents(&extents, 0, 0), vec![]);
+    }
+}
