@@ -575,6 +575,7 @@ impl ChunkedEncoder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 mod tests {
     use super::*;
     use crate::auth::sigv4::signing_key;

@@ -220,7 +220,8 @@ fn parse_list(s: &str) -> Vec<String> {
 ///   start ([`AuthError::NotYetValid`]) and none after the end ([`AuthError::Expired`]).
 /// * HttpParameters are rebuilt from exactly the names in `q-url-param-list`, taking each
 ///   value from the raw query (form-decoded, re-encoded with E); a listed parameter absent
-///   from the query counts as empty. Unlisted parameters are unsigned and allowed.
+///   from the query counts as empty, one present twice is [`AuthError::Malformed`].
+///   Unlisted parameters are unsigned and allowed.
 /// * HttpHeaders are rebuilt from exactly `q-header-list`, values as raw bytes; `host`
 ///   has any `:port` removed; a listed header absent from the request counts as empty.
 /// * The path is [`RequestView::decoded_path`], unencoded.
@@ -254,18 +255,22 @@ pub fn verify(
             )
         })
         .collect();
-    let params: Vec<(String, String)> = auth
-        .param_list
-        .iter()
-        .map(|name| {
-            let value = query
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| cos_encode(v))
-                .unwrap_or_default();
-            (name.clone(), value)
-        })
-        .collect();
+    let mut params: Vec<(String, String)> = Vec::with_capacity(auth.param_list.len());
+    for name in &auth.param_list {
+        let mut matches = query.iter().filter(|(k, _)| k == name);
+        let value = matches
+            .next()
+            .map(|(_, v)| cos_encode(v))
+            .unwrap_or_default();
+        // A signed parameter given twice could be read differently by the signature and by
+        // the handler; refuse the ambiguity.
+        if matches.next().is_some() {
+            return Err(AuthError::Malformed(format!(
+                "signed query parameter {name} appears more than once"
+            )));
+        }
+        params.push((name.clone(), value));
+    }
 
     let headers: Vec<(String, String)> = auth
         .header_list
@@ -553,6 +558,7 @@ pub fn presign_query(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 mod tests {
     use super::*;
 
@@ -838,6 +844,25 @@ mod tests {
             &req("PUT", "/dir/中文 file name.txt", &query, &wire_headers),
             NOW
         )));
+        // A signed parameter repeated is refused; an unsigned one may repeat.
+        let dup = format!("{query}&partNumber=1");
+        assert!(matches!(
+            parse_and_verify(
+                V2_AUTH,
+                &req("PUT", "/dir/中文 file+name.txt", &dup, &wire_headers),
+                NOW
+            ),
+            Err(AuthError::Malformed(_))
+        ));
+        let dup = format!("{query}&x=1&x=2");
+        assert_eq!(
+            parse_and_verify(
+                V2_AUTH,
+                &req("PUT", "/dir/中文 file+name.txt", &dup, &wire_headers),
+                NOW
+            ),
+            Ok(())
+        );
         // Missing listed parameter counts as empty → mismatch.
         let missing = format!("uploadId={V2_UPLOAD_ID}");
         assert!(is_mismatch(parse_and_verify(

@@ -285,6 +285,7 @@ pub(crate) fn all_digits(s: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 mod tests {
     use super::*;
 
