@@ -225,7 +225,11 @@ async fn serve_connection<H: Handler>(
 type Head = (Request, Framing, Option<u64>, bool, bool);
 
 /// Reads and parses one request head. `Ok(None)`: the peer closed cleanly.
-async fn read_head(io: &mut ConnIo, config: &HttpConfig, peer: SocketAddr) -> Result<Option<Head>, Rejection> {
+async fn read_head(
+    io: &mut ConnIo,
+    config: &HttpConfig,
+    peer: SocketAddr,
+) -> Result<Option<Head>, Rejection> {
     let deadline = tokio::time::Instant::now() + config.header_timeout;
     loop {
         // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
@@ -272,7 +276,7 @@ fn build_head(parsed: &httparse::Request<'_, '_>, peer: SocketAddr) -> Result<He
         .iter()
         .map(|h| (h.name.to_string(), h.value.to_vec()))
         .collect();
-    let find = |name: &str| {
+    let find = |name: &'static str| {
         headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -304,7 +308,10 @@ fn build_head(parsed: &httparse::Request<'_, '_>, peer: SocketAddr) -> Result<He
                 if lengths.iter().any(|l| l != first) {
                     return Err(Rejection::BadRequest);
                 }
-                if first.is_empty() || first.len() > 19 || !first.bytes().all(|b| b.is_ascii_digit()) {
+                if first.is_empty()
+                    || first.len() > 19
+                    || !first.bytes().all(|b| b.is_ascii_digit())
+                {
                     return Err(Rejection::BadRequest);
                 }
                 let n: u64 = first.parse().map_err(|_| Rejection::BadRequest)?;
@@ -336,7 +343,14 @@ fn split_target(target: &str) -> Result<(Option<String>, &str), Rejection> {
             if authority.is_empty() {
                 return Err(Rejection::BadRequest);
             }
-            let path = if path.starts_with('?') { return Ok((Some(authority.to_string()), if path.is_empty() { "/" } else { path })) } else { path };
+            let path = if path.starts_with('?') {
+                return Ok((
+                    Some(authority.to_string()),
+                    if path.is_empty() { "/" } else { path },
+                ));
+            } else {
+                path
+            };
             return Ok((Some(authority.to_string()), path));
         }
     }
@@ -359,7 +373,11 @@ async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> s
         head.extend_from_slice(name.as_bytes());
         head.extend_from_slice(b": ");
         // Header values must not carry line breaks; anything else goes out as stored.
-        head.extend(value.iter().map(|b| if *b == b'\r' || *b == b'\n' { b' ' } else { *b }));
+        head.extend(
+            value
+                .iter()
+                .map(|b| if *b == b'\r' || *b == b'\n' { b' ' } else { *b }),
+        );
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(b"Content-Length: ");
@@ -434,10 +452,19 @@ mod tests {
         assert_eq!(split_target("/a/b?c"), Ok((None, "/a/b?c")));
         assert_eq!(
             split_target("http://b-125.cos.ap-guangzhou.myqcloud.com/key?x=1"),
-            Ok((Some("b-125.cos.ap-guangzhou.myqcloud.com".to_string()), "/key?x=1"))
+            Ok((
+                Some("b-125.cos.ap-guangzhou.myqcloud.com".to_string()),
+                "/key?x=1"
+            ))
         );
-        assert_eq!(split_target("http://host"), Ok((Some("host".to_string()), "/")));
-        assert_eq!(split_target("http://host?a"), Ok((Some("host".to_string()), "?a")));
+        assert_eq!(
+            split_target("http://host"),
+            Ok((Some("host".to_string()), "/"))
+        );
+        assert_eq!(
+            split_target("http://host?a"),
+            Ok((Some("host".to_string()), "?a"))
+        );
         assert_eq!(split_target("http:///x"), Err(Rejection::BadRequest));
         assert_eq!(split_target("relative"), Err(Rejection::BadRequest));
     }

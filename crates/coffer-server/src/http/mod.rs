@@ -12,5 +12,5 @@ mod conn;
 mod response;
 
 pub use body::{BodyError, RequestBody};
-pub use conn::{serve, HttpConfig, Request};
+pub use conn::{serve, Handler, HttpConfig, Rejection, Request};
 pub use response::{Response, ResponseBody};

@@ -58,7 +58,9 @@ impl Response {
 
     /// Whether a header is already present (case-insensitive).
     pub fn has_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// An `application/xml` response.

@@ -1,0 +1,136 @@
+//! Authentication: who signed the request, in which dialect, and how its body is protected.
+//! Authorization (who may do what) is in [`crate::access`].
+
+use crate::addressing::Target;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Request;
+use coffer_proto::auth::chunked::ChunkedMode;
+use coffer_proto::auth::sigv4::{PayloadMode, SigV4Auth};
+use coffer_proto::auth::{cos, detect_scheme, sigv4, AuthScheme, RequestView};
+use coffer_proto::{Dialect, ErrorCode};
+use coffer_store::model::AccountRecord;
+use coffer_store::Store;
+
+/// How the request body must be checked as it is read.
+#[derive(Debug, Clone)]
+pub enum PayloadCheck {
+    /// Nothing beyond its framing.
+    None,
+    /// The body must hash (SHA-256) to this hex digest.
+    Sha256(String),
+    /// The body is `aws-chunked`; decode (and verify) it.
+    AwsChunked(ChunkedMode),
+}
+
+/// The outcome of authentication.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The signing account, or `None` for an anonymous request.
+    pub caller: Option<AccountRecord>,
+    /// The dialect to answer in.
+    pub dialect: Dialect,
+    /// How to check the body.
+    pub payload: PayloadCheck,
+}
+
+/// The dialect of a request, decided before (and whatever the outcome of) authentication.
+pub fn dialect_of(request: &Request) -> Dialect {
+    let headers: Vec<(&str, &[u8])> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect();
+    let view = RequestView {
+        method: &request.method,
+        decoded_path: "/",
+        raw_query: &request.raw_query,
+        headers: &headers,
+    };
+    match detect_scheme(&view) {
+        AuthScheme::SigV4Header | AuthScheme::SigV4Query | AuthScheme::SigV2 => Dialect::S3,
+        AuthScheme::CosHeader | AuthScheme::CosQuery => Dialect::Cos,
+        AuthScheme::Anonymous | AuthScheme::Unknown => {
+            let amz = request
+                .headers
+                .iter()
+                .any(|(n, _)| n.len() > 6 && n[..6].eq_ignore_ascii_case("x-amz-"));
+            if amz {
+                Dialect::S3
+            } else {
+                Dialect::Cos
+            }
+        }
+    }
+}
+
+/// Verifies the request's signature (if any) against the store's accounts.
+pub async fn authenticate(
+    store: &Store,
+    request: &Request,
+    target: &Target,
+    now_unix: u64,
+) -> ApiResult<Authenticated> {
+    let headers: Vec<(&str, &[u8])> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect();
+    let view = RequestView {
+        method: &request.method,
+        decoded_path: &target.decoded_path,
+        raw_query: &request.raw_query,
+        headers: &headers,
+    };
+    match detect_scheme(&view) {
+        AuthScheme::Anonymous => Ok(Authenticated {
+            caller: None,
+            dialect: dialect_of(request),
+            payload: PayloadCheck::None,
+        }),
+        AuthScheme::CosHeader | AuthScheme::CosQuery => {
+            let auth = cos::CosAuthorization::from_request(&view)?
+                .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
+            let account = lookup(store, &auth.access_key).await?;
+            cos::verify(&auth, &account.secret_key, &view, now_unix)?;
+            Ok(Authenticated {
+                caller: Some(account),
+                dialect: Dialect::Cos,
+                payload: PayloadCheck::None,
+            })
+        }
+        AuthScheme::SigV4Header | AuthScheme::SigV4Query => {
+            let auth = SigV4Auth::from_request(&view)?
+                .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
+            let account = lookup(store, auth.access_key()).await?;
+            let context = sigv4::verify(&auth, &account.secret_key, &view, now_unix)?;
+            let payload = match &context.payload {
+                PayloadMode::Unsigned => PayloadCheck::None,
+                PayloadMode::Sha256(hex) => PayloadCheck::Sha256(hex.clone()),
+                other => match ChunkedMode::from_payload(other) {
+                    Some(mode) => PayloadCheck::AwsChunked(mode),
+                    None => PayloadCheck::None,
+                },
+            };
+            Ok(Authenticated {
+                caller: Some(account),
+                dialect: Dialect::S3,
+                payload,
+            })
+        }
+        AuthScheme::SigV2 => Err(ApiError::with_message(
+            ErrorCode::InvalidRequest,
+            "Signature Version 2 is not supported; please use AWS4-HMAC-SHA256.",
+        )),
+        AuthScheme::Unknown => Err(ApiError::with_message(
+            ErrorCode::AccessDenied,
+            "Unsupported Authorization scheme.",
+        )),
+    }
+}
+
+async fn lookup(store: &Store, access_key: &str) -> ApiResult<AccountRecord> {
+    store
+        .account(access_key)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidAccessKeyId))
+}

@@ -1,0 +1,128 @@
+//! The server's error type: a protocol error code with a message, rendered as the
+//! dialect's `<Error>` document. Internal failures are logged with their cause and shown to
+//! the client only as `InternalError`.
+
+use crate::http::BodyError;
+use coffer_proto::auth::AuthError;
+use coffer_proto::ErrorCode;
+use coffer_store::StoreError;
+
+/// An error answer.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The protocol code (decides the HTTP status).
+    pub code: ErrorCode,
+    /// The message shown to the client.
+    pub message: String,
+    /// Extra elements for the error document, e.g. `("StringToSign", …)`.
+    pub extra: Vec<(&'static str, String)>,
+    /// Headers to add to the error answer, e.g. `x-cos-next-append-position`.
+    pub headers: Vec<(&'static str, String)>,
+    /// Whether the connection should close after answering (unread body).
+    pub close: bool,
+}
+
+impl ApiError {
+    /// An error with the code's default message.
+    pub fn new(code: ErrorCode) -> ApiError {
+        ApiError {
+            code,
+            message: code.default_message().to_string(),
+            extra: Vec::new(),
+            headers: Vec::new(),
+            close: false,
+        }
+    }
+
+    /// An error with a specific message.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            message: message.into(),
+            ..ApiError::new(code)
+        }
+    }
+
+    /// A server-side failure: logs the cause, answers `InternalError`.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(ErrorCode::InternalError)
+    }
+
+    /// Adds an element to the error document.
+    pub fn extra(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
+        self.extra.push((name, value.into()));
+        self
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError::new(code)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchBucket => ErrorCode::NoSuchBucket.into(),
+            StoreError::BucketAlreadyExists { owned_by_caller } => {
+                if owned_by_caller {
+                    ErrorCode::BucketAlreadyOwnedByYou.into()
+                } else {
+                    ErrorCode::BucketAlreadyExists.into()
+                }
+            }
+            StoreError::BucketNotEmpty => ErrorCode::BucketNotEmpty.into(),
+            StoreError::NoSuchKey => ErrorCode::NoSuchKey.into(),
+            StoreError::NoSuchUpload => ErrorCode::NoSuchUpload.into(),
+            StoreError::InvalidPart(n) => ApiError::with_message(
+                ErrorCode::InvalidPart,
+                format!("Part {n} could not be found or its ETag does not match."),
+            ),
+            StoreError::EntityTooSmall(n) => ApiError::with_message(
+                ErrorCode::EntityTooSmall,
+                format!("Part {n} is smaller than the minimum allowed part size."),
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> Self {
+        let mut error = match e {
+            BodyError::Timeout => ApiError::new(ErrorCode::RequestTimeout),
+            BodyError::Malformed => {
+                ApiError::with_message(ErrorCode::BadRequest, "Malformed chunked body.")
+            }
+            BodyError::Incomplete | BodyError::Io(_) => ApiError::new(ErrorCode::IncompleteBody),
+            BodyError::TooLarge => ApiError::new(ErrorCode::MaxMessageLengthExceeded),
+        };
+        error.close = true;
+        error
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let code = e.error_code();
+        let mut error = ApiError::with_message(code, e.to_string());
+        if let AuthError::SignatureMismatch {
+            string_to_sign,
+            canonical_request,
+        } = e
+        {
+            error.message = ErrorCode::SignatureDoesNotMatch
+                .default_message()
+                .to_string();
+            error = error.extra("StringToSign", string_to_sign);
+            if let Some(canonical) = canonical_request {
+                error = error.extra("CanonicalRequest", canonical);
+            }
+        }
+        error
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

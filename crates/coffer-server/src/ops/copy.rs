@@ -1,0 +1,163 @@
+//! PUT Object - Copy, and the copy-source parsing shared with UploadPartCopy.
+
+use super::{acl_from_request, attributes_from_request, Conditions, Precondition};
+use crate::access::{authorize, Need};
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Response;
+use coffer_proto::encoding::decode_path;
+use coffer_proto::names::{parse_storage_class, validate_object_key};
+use coffer_proto::xml::XmlWriter;
+use coffer_proto::{Dialect, ErrorCode};
+use coffer_store::model::{BucketRecord, ObjectVersion};
+
+/// A parsed copy source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySource {
+    /// Source bucket.
+    pub bucket: String,
+    /// Source key (decoded).
+    pub key: String,
+    /// Requested version, if any.
+    pub version_id: Option<String>,
+}
+
+/// Parses `x-cos-copy-source` (`<bucket>.cos.<region>.myqcloud.com/<key>[?versionId=]`,
+/// optionally with a scheme) or `x-amz-copy-source` (`[/]<bucket>/<key>[?versionId=]`).
+pub fn parse_copy_source(ctx: &Ctx, value: &str) -> ApiResult<CopySource> {
+    let invalid = || {
+        ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey.",
+        )
+    };
+    let value = value.trim();
+    let value = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"))
+        .unwrap_or(value);
+    let (path, query) = value.split_once('?').unwrap_or((value, ""));
+    let version_id = coffer_proto::encoding::parse_query(query)
+        .into_iter()
+        .find(|(n, _)| n == "versionId")
+        .map(|(_, v)| v);
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let (first, rest) = path.split_once('/').ok_or_else(invalid)?;
+    let bucket = match ctx
+        .state
+        .addressing
+        .bucket_from_host(&first.to_ascii_lowercase())
+    {
+        Some(bucket) => bucket,
+        None => decode_path(first).ok_or_else(invalid)?,
+    };
+    let key = decode_path(rest).ok_or_else(invalid)?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid());
+    }
+    Ok(CopySource {
+        bucket,
+        key,
+        version_id,
+    })
+}
+
+/// Loads and authorizes a copy source and checks its `copy-source-If-*` conditions.
+pub async fn load_source(
+    ctx: &Ctx,
+    header: &str,
+) -> ApiResult<(BucketRecord, ObjectVersion, CopySource)> {
+    let source = parse_copy_source(ctx, header)?;
+    if source.version_id.as_deref().is_some_and(|v| v != "null") {
+        return Err(ApiError::new(ErrorCode::NoSuchVersion));
+    }
+    let bucket = ctx.state.store.bucket(&source.bucket).await?;
+    let version = match ctx.state.store.object(&bucket, &source.key).await {
+        Ok(v) => v,
+        Err(e) => {
+            authorize(ctx, &bucket, Need::Read, None)?;
+            return Err(e.into());
+        }
+    };
+    authorize(ctx, &bucket, Need::Read, Some(&version.attributes.acl))?;
+    let conditions = Conditions {
+        if_match: ctx.vendor_header("copy-source-if-match"),
+        if_none_match: ctx.vendor_header("copy-source-if-none-match"),
+        if_modified_since: ctx.vendor_header("copy-source-if-modified-since"),
+        if_unmodified_since: ctx.vendor_header("copy-source-if-unmodified-since"),
+    };
+    if conditions.evaluate(&version.etag, version.last_modified_ms) != Precondition::Proceed {
+        return Err(ErrorCode::PreconditionFailed.into());
+    }
+    if matches!(
+        version.attributes.storage_class.as_str(),
+        "ARCHIVE" | "DEEP_ARCHIVE" | "GLACIER"
+    ) {
+        return Err(ErrorCode::InvalidObjectState.into());
+    }
+    Ok((bucket, version, source))
+}
+
+/// `PUT /key` with a copy source.
+pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
+    let bucket = ctx.bucket().await?;
+    authorize(ctx, &bucket, Need::Write, None)?;
+    let key = ctx.key()?;
+    validate_object_key(key)?;
+    let header = ctx
+        .vendor_header("copy-source")
+        .unwrap_or_default()
+        .to_string();
+    let (source_bucket, source, location) = load_source(ctx, &header).await?;
+    let replace = match ctx.vendor_header("metadata-directive") {
+        None => false,
+        Some(d) if d.eq_ignore_ascii_case("copy") => false,
+        Some(d) if d.eq_ignore_ascii_case("replaced") || d.eq_ignore_ascii_case("replace") => true,
+        Some(_) => {
+            return Err(ApiError::with_message(
+                ErrorCode::InvalidArgument,
+                "Unknown metadata directive.",
+            ))
+        }
+    };
+    let mut attributes = if replace {
+        attributes_from_request(ctx)?
+    } else {
+        let mut attributes = source.attributes.clone();
+        attributes.acl = acl_from_request(ctx)?;
+        attributes.storage_class = match ctx.vendor_header("storage-class") {
+            Some(class) => parse_storage_class(class)?.to_string(),
+            None => "STANDARD".to_string(),
+        };
+        attributes
+    };
+    if attributes.storage_class.is_empty() {
+        attributes.storage_class = "STANDARD".into();
+    }
+    let same_object = source_bucket.id == bucket.id && location.key == key;
+    if same_object && !replace && attributes.storage_class == source.attributes.storage_class {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    let version = ctx
+        .state
+        .store
+        .copy_object(&source, &bucket, key, attributes, ctx.caller_uin())
+        .await?;
+    let mut w = XmlWriter::new();
+    w.open("CopyObjectResult").leaf("ETag", &version.etag).leaf(
+        "LastModified",
+        &coffer_proto::time::iso8601_millis(version.last_modified_ms),
+    );
+    if ctx.dialect == Dialect::Cos {
+        w.leaf("CRC64", &version.crc64.to_string());
+    }
+    w.close("CopyObjectResult");
+    let mut response = Response::xml(200, w.finish());
+    if ctx.dialect == Dialect::Cos {
+        response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
+    }
+    Ok(response)
+}

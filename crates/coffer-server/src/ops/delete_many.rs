@@ -1,0 +1,81 @@
+//! POST /?delete: DELETE Multiple Objects.
+
+use super::MAX_XML_BODY;
+use crate::access::{authorize, Need};
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Response;
+use crate::payload::Payload;
+use coffer_proto::checksum::{md5, parse_content_md5};
+use coffer_proto::names::validate_object_key;
+use coffer_proto::xml::XmlWriter;
+use coffer_proto::ErrorCode;
+
+/// Most keys one request may name.
+const MAX_KEYS: usize = 1000;
+
+/// `POST /?delete`.
+pub async fn delete_objects(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
+    let bucket = ctx.bucket().await?;
+    authorize(ctx, &bucket, Need::Write, None)?;
+    let body = payload.read_to_end(MAX_XML_BODY).await?;
+    if let Some(header) = ctx.header("content-md5") {
+        let expected =
+            parse_content_md5(header).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?;
+        if expected != md5(&body) {
+            return Err(ErrorCode::BadDigest.into());
+        }
+    }
+    let root = coffer_proto::xml::parse(&body)?;
+    if root.name != "Delete" {
+        return Err(ErrorCode::MalformedXML.into());
+    }
+    let quiet = root
+        .child_text("Quiet")
+        .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let objects: Vec<_> = root.children_named("Object").collect();
+    if objects.is_empty() || objects.len() > MAX_KEYS {
+        return Err(ErrorCode::MalformedXML.into());
+    }
+    let mut w = XmlWriter::new();
+    w.open("DeleteResult");
+    for object in objects {
+        let key = object.child_text("Key").ok_or(ErrorCode::MalformedXML)?;
+        let version_id = object.child_text("VersionId").filter(|v| !v.is_empty());
+        let outcome = match validate_object_key(key) {
+            Err(code) => Err(ApiError::new(code)),
+            Ok(()) => match version_id {
+                Some(v) if v != "null" => Err(ApiError::new(ErrorCode::NoSuchVersion)),
+                _ => ctx
+                    .state
+                    .store
+                    .delete_object(&bucket, key)
+                    .await
+                    .map_err(ApiError::from),
+            },
+        };
+        match outcome {
+            Ok(_) => {
+                if !quiet {
+                    w.open("Deleted").leaf("Key", key);
+                    if let Some(v) = version_id {
+                        w.leaf("VersionId", v);
+                    }
+                    w.close("Deleted");
+                }
+            }
+            Err(error) => {
+                w.open("Error")
+                    .leaf("Key", key)
+                    .leaf("Code", error.code.as_str())
+                    .leaf("Message", &error.message);
+                if let Some(v) = version_id {
+                    w.leaf("VersionId", v);
+                }
+                w.close("Error");
+            }
+        }
+    }
+    w.close("DeleteResult");
+    Ok(Response::xml(200, w.finish()))
+}

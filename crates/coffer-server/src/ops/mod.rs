@@ -1,0 +1,401 @@
+//! One handler per operation: parse the request, call the store, render the response.
+//! Shared pieces (attributes from headers, object response headers, preconditions, listing
+//! encodings) live here.
+
+pub mod bucket;
+pub mod copy;
+pub mod delete_many;
+pub mod list;
+pub mod multipart;
+pub mod object;
+pub mod service;
+
+use crate::access::parse_grants;
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Response;
+use coffer_proto::names::parse_storage_class;
+use coffer_proto::xml::XmlWriter;
+use coffer_proto::{Dialect, ErrorCode};
+use coffer_store::model::{Acl, ContentHeaders, ObjectAttributes, ObjectKind, ObjectVersion};
+
+/// Largest XML request body accepted (DeleteObjects with 1000 long keys, Complete with
+/// 10000 parts).
+pub const MAX_XML_BODY: usize = 4 << 20;
+
+/// Reads content headers, user metadata, storage class and ACL from the request headers.
+pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
+    let text = |name: &str| ctx.header(name).map(str::to_string);
+    let content = ContentHeaders {
+        content_type: text("content-type").filter(|v| !v.is_empty()),
+        cache_control: text("cache-control"),
+        content_disposition: text("content-disposition"),
+        content_encoding: text("content-encoding"),
+        content_language: text("content-language"),
+        expires: text("expires"),
+    };
+    let mut user_metadata: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, value) in &ctx.request.headers {
+        let lower = name.to_ascii_lowercase();
+        let short = lower
+            .strip_prefix("x-cos-meta-")
+            .or_else(|| lower.strip_prefix("x-amz-meta-"));
+        if let Some(short) = short {
+            if short.is_empty() {
+                continue;
+            }
+            let value = trim_bytes(value).to_vec();
+            match user_metadata.iter_mut().find(|(n, _)| n == short) {
+                Some((_, existing)) => {
+                    existing.push(b',');
+                    existing.extend_from_slice(&value);
+                }
+                None => user_metadata.push((short.to_string(), value)),
+            }
+        }
+    }
+    let metadata_size: usize = user_metadata.iter().map(|(n, v)| n.len() + v.len()).sum();
+    if metadata_size > 2048 * 4 {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            "User metadata is larger than allowed.",
+        ));
+    }
+    let storage_class = match ctx.vendor_header("storage-class") {
+        Some(value) => parse_storage_class(value)?.to_string(),
+        None => "STANDARD".to_string(),
+    };
+    Ok(ObjectAttributes {
+        content,
+        user_metadata,
+        storage_class,
+        acl: acl_from_request(ctx)?,
+    })
+}
+
+/// The canned ACL and grant headers of a request.
+pub fn acl_from_request(ctx: &Ctx) -> ApiResult<Acl> {
+    let canned = ctx.vendor_header("acl").unwrap_or_default().to_string();
+    if !matches!(
+        canned.as_str(),
+        "" | "private"
+            | "public-read"
+            | "public-read-write"
+            | "default"
+            | "authenticated-read"
+            | "bucket-owner-read"
+            | "bucket-owner-full-control"
+    ) {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            format!("The ACL {canned:?} is not valid."),
+        ));
+    }
+    Ok(Acl {
+        canned,
+        grants: parse_grants(
+            ctx.vendor_header("grant-read"),
+            ctx.vendor_header("grant-write"),
+            ctx.vendor_header("grant-full-control"),
+        ),
+    })
+}
+
+fn trim_bytes(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    value.get(start..end).unwrap_or_default()
+}
+
+/// Validates `x-cos-traffic-limit` (bit/s, 819200–838860800) and returns it.
+pub fn traffic_limit(ctx: &Ctx) -> ApiResult<Option<u64>> {
+    let Some(value) = ctx.header("x-cos-traffic-limit") else {
+        return Ok(None);
+    };
+    match value.parse::<u64>() {
+        Ok(bits) if (819_200..=838_860_800).contains(&bits) => Ok(Some(bits)),
+        _ => Err(ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            "x-cos-traffic-limit must be between 819200 and 838860800 bit/s.",
+        )),
+    }
+}
+
+/// Adds the headers GET and HEAD return for an object version.
+pub fn write_object_headers(ctx: &Ctx, version: &ObjectVersion, response: &mut Response) {
+    let content = &version.attributes.content;
+    let override_of = |name: &str| ctx.param(name).map(str::to_string);
+    let default_type = match ctx.dialect {
+        Dialect::Cos => "application/octet-stream",
+        Dialect::S3 => "binary/octet-stream",
+    };
+    let content_type = override_of("response-content-type")
+        .or_else(|| content.content_type.clone())
+        .unwrap_or_else(|| default_type.to_string());
+    response.push_header("Content-Type", content_type);
+    response.push_header("ETag", version.etag.clone());
+    response.push_header(
+        "Last-Modified",
+        coffer_proto::time::http_date(version.last_modified_ms),
+    );
+    response.push_header("Accept-Ranges", "bytes");
+    let optional = [
+        (
+            "Cache-Control",
+            "response-cache-control",
+            &content.cache_control,
+        ),
+        (
+            "Content-Disposition",
+            "response-content-disposition",
+            &content.content_disposition,
+        ),
+        (
+            "Content-Encoding",
+            "response-content-encoding",
+            &content.content_encoding,
+        ),
+        (
+            "Content-Language",
+            "response-content-language",
+            &content.content_language,
+        ),
+        ("Expires", "response-expires", &content.expires),
+    ];
+    for (header, param, stored) in optional {
+        if let Some(value) = override_of(param).or_else(|| stored.clone()) {
+            response.push_header(header, value);
+        }
+    }
+    let meta_prefix = ctx.dialect.meta_prefix();
+    for (name, value) in &version.attributes.user_metadata {
+        response.push_header(format!("{meta_prefix}{name}"), value.clone());
+    }
+    match ctx.dialect {
+        Dialect::Cos => {
+            response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
+            response.push_header(
+                "x-cos-storage-class",
+                version.attributes.storage_class.clone(),
+            );
+            if version.kind == ObjectKind::Appendable {
+                response.push_header("x-cos-object-type", "appendable");
+                response.push_header("x-cos-next-append-position", version.size.to_string());
+            }
+        }
+        Dialect::S3 => {
+            if version.attributes.storage_class != "STANDARD" {
+                response.push_header(
+                    "x-amz-storage-class",
+                    version.attributes.storage_class.clone(),
+                );
+            }
+        }
+    }
+    if let Some(version_id) = &version.version_id {
+        response.push_header(
+            format!("{}version-id", ctx.dialect.prefix()),
+            version_id.clone(),
+        );
+    }
+}
+
+/// The outcome of the HTTP conditional headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// Serve the request.
+    Proceed,
+    /// Answer 304.
+    NotModified,
+    /// Answer 412.
+    Failed,
+}
+
+/// The four conditional headers of a request (or their copy-source twins).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditions<'a> {
+    /// If-Match.
+    pub if_match: Option<&'a str>,
+    /// If-None-Match.
+    pub if_none_match: Option<&'a str>,
+    /// If-Modified-Since.
+    pub if_modified_since: Option<&'a str>,
+    /// If-Unmodified-Since.
+    pub if_unmodified_since: Option<&'a str>,
+}
+
+impl Conditions<'_> {
+    /// Evaluates the conditions per RFC 9110 §13.2.2 against an ETag and a modification
+    /// time (ms). Unparseable dates are ignored, as HTTP says.
+    pub fn evaluate(&self, etag: &str, last_modified_ms: i64) -> Precondition {
+        use coffer_proto::checksum::etag_list_matches;
+        use coffer_proto::time::parse_http_date;
+        let modified = last_modified_ms / 1000;
+        if let Some(list) = self.if_match {
+            if !etag_list_matches(list, etag) {
+                return Precondition::Failed;
+            }
+        } else if let Some(since) = self.if_unmodified_since.and_then(parse_http_date) {
+            if modified > since {
+                return Precondition::Failed;
+            }
+        }
+        if let Some(list) = self.if_none_match {
+            if etag_list_matches(list, etag) {
+                return Precondition::NotModified;
+            }
+        } else if let Some(since) = self.if_modified_since.and_then(parse_http_date) {
+            if modified <= since {
+                return Precondition::NotModified;
+            }
+        }
+        Precondition::Proceed
+    }
+}
+
+/// Encodes a key (or prefix, marker) for a listing: percent-encoded when the client asked
+/// for `encoding-type=url`, raw otherwise.
+pub fn listing_text(url_encoded: bool, value: &str) -> String {
+    if url_encoded {
+        coffer_proto::encoding::encode_unreserved(value.as_bytes())
+    } else {
+        value.to_string()
+    }
+}
+
+/// Writes `<Owner><ID/><DisplayName/></Owner>` (or another element name) for a uin.
+pub fn write_owner(w: &mut XmlWriter, element: &str, ctx: &Ctx, uin: &str) {
+    let id = match ctx.dialect {
+        Dialect::Cos => format!("qcs::cam::uin/{uin}:uin/{uin}"),
+        Dialect::S3 => uin.to_string(),
+    };
+    w.open(element)
+        .leaf("ID", &id)
+        .leaf("DisplayName", uin)
+        .close(element);
+}
+
+/// Parses `max-keys`-style parameters: absent → default; invalid or negative →
+/// `InvalidArgument`; above the maximum → the maximum.
+pub fn parse_max(ctx: &Ctx, name: &str, default: usize, maximum: usize) -> ApiResult<usize> {
+    match ctx.param(name) {
+        None | Some("") => Ok(default),
+        Some(value) => value
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(maximum))
+            .ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::InvalidArgument,
+                    format!("{name} is not a valid number."),
+                )
+            }),
+    }
+}
+
+/// Whether `encoding-type=url` was requested (anything else is `InvalidArgument`).
+pub fn url_encoding(ctx: &Ctx) -> ApiResult<bool> {
+    match ctx.param("encoding-type") {
+        None | Some("") => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+        Some(_) => Err(ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            "encoding-type may only be url.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preconditions() {
+        let etag = "\"abc\"";
+        let t = 1_000_000_000_000; // ms
+        let before = "Sat, 08 Sep 2001 01:46:39 GMT"; // 999999999
+        let after = "Sun, 09 Sep 2001 01:46:41 GMT"; // 1000000001
+        let case = |c: Conditions<'_>| c.evaluate(etag, t);
+        assert_eq!(case(Conditions::default()), Precondition::Proceed);
+        assert_eq!(
+            case(Conditions {
+                if_match: Some("\"abc\""),
+                ..Default::default()
+            }),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            case(Conditions {
+                if_match: Some("\"x\""),
+                ..Default::default()
+            }),
+            Precondition::Failed
+        );
+        assert_eq!(
+            case(Conditions {
+                if_none_match: Some("abc"),
+                ..Default::default()
+            }),
+            Precondition::NotModified
+        );
+        assert_eq!(
+            case(Conditions {
+                if_none_match: Some("\"x\""),
+                ..Default::default()
+            }),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            case(Conditions {
+                if_modified_since: Some(after),
+                ..Default::default()
+            }),
+            Precondition::NotModified
+        );
+        assert_eq!(
+            case(Conditions {
+                if_modified_since: Some(before),
+                ..Default::default()
+            }),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            case(Conditions {
+                if_unmodified_since: Some(before),
+                ..Default::default()
+            }),
+            Precondition::Failed
+        );
+        assert_eq!(
+            case(Conditions {
+                if_unmodified_since: Some(after),
+                ..Default::default()
+            }),
+            Precondition::Proceed
+        );
+        // If-Match wins over If-Unmodified-Since.
+        assert_eq!(
+            case(Conditions {
+                if_match: Some("\"abc\""),
+                if_unmodified_since: Some(before),
+                ..Default::default()
+            }),
+            Precondition::Proceed
+        );
+        assert_eq!(
+            case(Conditions {
+                if_modified_since: Some("garbage"),
+                ..Default::default()
+            }),
+            Precondition::Proceed
+        );
+    }
+}

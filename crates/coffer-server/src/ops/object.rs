@@ -1,0 +1,184 @@
+//! Object operations: PUT, GET, HEAD, DELETE and the object ACL.
+
+use super::bucket::acl_document;
+use super::{
+    attributes_from_request, traffic_limit, write_object_headers, Conditions, Precondition,
+};
+use crate::access::{authorize, Need};
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Response, ResponseBody};
+use crate::payload::Payload;
+use coffer_proto::checksum::{etag_from_md5, parse_content_md5};
+use coffer_proto::names::validate_object_key;
+use coffer_proto::range::{ByteRange, ResolvedRange};
+use coffer_proto::{Dialect, ErrorCode};
+use coffer_store::model::ObjectVersion;
+use coffer_store::{ObjectWriter, StagedData};
+
+/// Largest single PUT or part: 5 GiB.
+pub const MAX_OBJECT_SIZE: u64 = 5 << 30;
+
+/// Reads the payload into a writer, enforcing the size limit, then checks `Content-MD5`.
+pub async fn stage_payload(
+    ctx: &Ctx,
+    payload: &mut Payload<'_, '_>,
+    mut writer: ObjectWriter,
+) -> ApiResult<StagedData> {
+    let expected_md5 = match ctx.header("content-md5") {
+        Some(value) => {
+            Some(parse_content_md5(value).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?)
+        }
+        None => None,
+    };
+    if payload.length().is_some_and(|len| len > MAX_OBJECT_SIZE) {
+        return Err(ApiError::new(ErrorCode::EntityTooLarge).close());
+    }
+    let mut received = 0u64;
+    while let Some(chunk) = payload.next_chunk().await? {
+        received += chunk.len() as u64;
+        if received > MAX_OBJECT_SIZE {
+            return Err(ApiError::new(ErrorCode::EntityTooLarge).close());
+        }
+        writer.write(chunk).await?;
+    }
+    let staged = writer.finish().await?;
+    if let Some(expected) = expected_md5 {
+        if expected != staged.md5 {
+            return Err(ApiError::new(ErrorCode::BadDigest));
+        }
+    }
+    Ok(staged)
+}
+
+impl ApiError {
+    /// Marks the error as one after which the connection must close (body left unread).
+    pub fn close(mut self) -> ApiError {
+        self.close = true;
+        self
+    }
+}
+
+/// `PUT /key`.
+pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
+    let bucket = ctx.bucket().await?;
+    authorize(ctx, &bucket, Need::Write, None)?;
+    let key = ctx.key()?;
+    validate_object_key(key)?;
+    let attributes = attributes_from_request(ctx)?;
+    traffic_limit(ctx)?;
+    let writer = ctx.state.store.object_writer(payload.length())?;
+    let staged = stage_payload(ctx, payload, writer).await?;
+    let version = ctx
+        .state
+        .store
+        .put_object(&bucket, key, staged, attributes, ctx.caller_uin())
+        .await?;
+    let mut response = Response::new(200).header("ETag", version.etag.clone());
+    if ctx.dialect == Dialect::Cos {
+        response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
+    }
+    Ok(response)
+}
+
+/// `GET /key` and `HEAD /key`.
+pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
+    let bucket = ctx.bucket().await?;
+    let key = ctx.key()?;
+    let version = match ctx.state.store.object(&bucket, key).await {
+        Ok(version) => version,
+        Err(e) => {
+            // Without read permission on the bucket, do not reveal whether the key exists.
+            authorize(ctx, &bucket, Need::Read, None)?;
+            return Err(e.into());
+        }
+    };
+    authorize(ctx, &bucket, Need::Read, Some(&version.attributes.acl))?;
+    traffic_limit(ctx)?;
+    let conditions = Conditions {
+        if_match: ctx.header("if-match"),
+        if_none_match: ctx.header("if-none-match"),
+        if_modified_since: ctx.header("if-modified-since"),
+        if_unmodified_since: ctx.header("if-unmodified-since"),
+    };
+    match conditions.evaluate(&version.etag, version.last_modified_ms) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            let mut response = Response::new(304)
+                .header("ETag", version.etag.clone())
+                .header(
+                    "Last-Modified",
+                    coffer_proto::time::http_date(version.last_modified_ms),
+                );
+            response.content_length_override = Some(0);
+            return Ok(response);
+        }
+        Precondition::Failed => return Err(ErrorCode::PreconditionFailed.into()),
+    }
+    if matches!(
+        version.attributes.storage_class.as_str(),
+        "ARCHIVE" | "DEEP_ARCHIVE" | "GLACIER"
+    ) && !head
+    {
+        return Err(ErrorCode::InvalidObjectState.into());
+    }
+    let (status, start, len) = match ctx.header("range").and_then(ByteRange::parse) {
+        None => (200, 0, version.size),
+        Some(range) => match range.resolve(version.size) {
+            ResolvedRange::Partial { start, len } => (206, start, len),
+            ResolvedRange::Unsatisfiable => {
+                let mut error = ApiError::new(ErrorCode::InvalidRange);
+                error
+                    .headers
+                    .push(("Content-Range", format!("bytes */{}", version.size)));
+                return Err(error);
+            }
+        },
+    };
+    let mut response = Response::new(status);
+    write_object_headers(ctx, &version, &mut response);
+    if status == 206 {
+        let last = start + len - 1;
+        response.push_header(
+            "Content-Range",
+            format!("bytes {start}-{last}/{}", version.size),
+        );
+    }
+    if head {
+        response.content_length_override = Some(len);
+    } else {
+        let reader = ctx.state.store.read_object(&version, start, len).await?;
+        response.body = ResponseBody::Stream { len, reader };
+    }
+    Ok(response)
+}
+
+/// `DELETE /key`: idempotent, 204 whether or not the key existed.
+pub async fn delete_object(ctx: &Ctx) -> ApiResult<Response> {
+    let bucket = ctx.bucket().await?;
+    authorize(ctx, &bucket, Need::Write, None)?;
+    let key = ctx.key()?;
+    ctx.state.store.delete_object(&bucket, key).await?;
+    Ok(Response::new(204))
+}
+
+/// `GET /key?acl`.
+pub async fn get_object_acl(ctx: &Ctx) -> ApiResult<Response> {
+    let bucket = ctx.bucket().await?;
+    authorize(ctx, &bucket, Need::Owner, None)?;
+    let version: ObjectVersion = ctx.state.store.object(&bucket, ctx.key()?).await?;
+    let mut response = Response::xml(
+        200,
+        acl_document(ctx, &version.owner_uin, &version.attributes.acl),
+    );
+    let canned = version.attributes.acl.canned.as_str();
+    if ctx.dialect == Dialect::Cos && (canned.is_empty() || canned == "default") {
+        response.push_header("x-cos-acl", "default");
+    }
+    Ok(response)
+}
+
+/// The ETag of a staged body (used by part uploads).
+pub fn staged_etag(staged: &StagedData) -> String {
+    etag_from_md5(&staged.md5)
+}

@@ -1,0 +1,172 @@
+//! `coffer serve`.
+
+use anyhow::Context as _;
+use clap::Args;
+use coffer_server::{AppState, HttpConfig, ServerConfig};
+use coffer_store::model::AccountRecord;
+use coffer_store::{Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Options of `coffer serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (metadata database and blobs).
+    #[arg(long, env = "COFFER_DATA_DIR", default_value = "./coffer-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "COFFER_ADDRESS", default_value = "127.0.0.1:9000")]
+    pub address: String,
+    /// Region reported for buckets.
+    #[arg(long, env = "COFFER_REGION", default_value = "ap-guangzhou")]
+    pub region: String,
+    /// Extra virtual-host domain suffixes (`bucket.<domain>`), comma-separated.
+    #[arg(long = "domain", env = "COFFER_DOMAINS", value_delimiter = ',')]
+    pub domains: Vec<String>,
+    /// Root account SecretId (created on first start if absent).
+    #[arg(long, env = "COFFER_ROOT_SECRET_ID")]
+    pub root_secret_id: Option<String>,
+    /// Root account SecretKey.
+    #[arg(long, env = "COFFER_ROOT_SECRET_KEY", hide_env_values = true)]
+    pub root_secret_key: Option<String>,
+    /// Root account APPID.
+    #[arg(long, env = "COFFER_ROOT_APPID")]
+    pub root_appid: Option<String>,
+    /// Log filter, e.g. `info`, `debug`, `coffer=debug`.
+    #[arg(long, env = "COFFER_LOG", default_value = "info")]
+    pub log_level: String,
+    /// Worker threads (default: one per core).
+    #[arg(long, env = "COFFER_THREADS")]
+    pub threads: Option<usize>,
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&args.log_level)
+                .context("invalid --log-level")?,
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .compact()
+        .init();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all().thread_name("coffer-worker");
+    if let Some(threads) = args.threads {
+        runtime.worker_threads(threads.max(1));
+    }
+    runtime.build()?.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Store::open_embedded(&args.data_dir)
+        .await
+        .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
+    ensure_root_account(&store, &args).await?;
+    let listener = tokio::net::TcpListener::bind(&args.address)
+        .await
+        .with_context(|| format!("binding {}", args.address))?;
+    let local = listener.local_addr()?;
+    let config = ServerConfig {
+        region: args.region.clone(),
+        domains: args.domains.clone(),
+        ..ServerConfig::default()
+    };
+    let state = Arc::new(AppState::new(store, config));
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = shutdown_tx.send(true);
+    });
+    tracing::info!(address = %local, data_dir = %args.data_dir.display(), region = %args.region, "coffer listening");
+    coffer_server::run(listener, state, HttpConfig::default(), shutdown_rx).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Creates the root account on first start (or the one named by the environment), printing
+/// generated credentials once.
+async fn ensure_root_account(store: &Store, args: &ServeArgs) -> anyhow::Result<()> {
+    let accounts = store.meta().accounts().await?;
+    if let (Some(id), Some(key)) = (&args.root_secret_id, &args.root_secret_key) {
+        if let Some(existing) = accounts.iter().find(|a| &a.secret_id == id) {
+            if &existing.secret_key != key {
+                tracing::warn!(secret_id = %id, "COFFER_ROOT_SECRET_KEY differs from the stored key; the stored key stays in force");
+            }
+            return Ok(());
+        }
+        let account = AccountRecord {
+            secret_id: id.clone(),
+            secret_key: key.clone(),
+            appid: args
+                .root_appid
+                .clone()
+                .unwrap_or_else(|| "1250000000".into()),
+            uin: random_digits("1000", 12),
+            created_ms: coffer_proto::time::now_millis(),
+        };
+        match store.meta().create_account(account).await {
+            Ok(()) | Err(StoreError::AccountExists) => {}
+            Err(e) => return Err(e.into()),
+        }
+        return Ok(());
+    }
+    if !accounts.is_empty() {
+        return Ok(());
+    }
+    let account = AccountRecord {
+        secret_id: format!("AKID{}", random_alnum(32)),
+        secret_key: random_alnum(32),
+        appid: args
+            .root_appid
+            .clone()
+            .unwrap_or_else(|| random_digits("125", 10)),
+        uin: random_digits("1000", 12),
+        created_ms: coffer_proto::time::now_millis(),
+    };
+    store.meta().create_account(account.clone()).await?;
+    println!("Created the root account (shown once; `coffer admin user list` shows it again):");
+    println!("  APPID:     {}", account.appid);
+    println!("  SecretId:  {}", account.secret_id);
+    println!("  SecretKey: {}", account.secret_key);
+    Ok(())
+}
+
+pub(crate) fn random_alnum(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub(crate) fn random_digits(prefix: &str, len: usize) -> String {
+    let mut out = prefix.to_string();
+    while out.len() < len {
+        out.push(char::from(b'0' + rand::random_range(0..10u8)));
+    }
+    out
+}

@@ -1,0 +1,238 @@
+"""Process management and small helpers shared by the acceptance tests.
+
+The acceptance suite drives the real ``coffer`` binary with unmodified third-party
+clients. This module knows how to find the binary, start ``coffer serve`` on an
+ephemeral loopback port with a private data directory, wait for it to become healthy,
+and stop it (gracefully with SIGTERM, or brutally with SIGKILL for the crash tests).
+
+Nothing here builds the binary: set COFFER_BIN or run
+``cargo build --release -p coffer`` first.
+"""
+
+import base64
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import crcmod
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+REGION = "ap-guangzhou"
+APPID = "1250000000"
+ROOT_SECRET_ID = "AKIDcofferAcceptanceRoot0000000000001"
+ROOT_SECRET_KEY = "cofferAcceptanceRootSecretKey0000000001"
+
+# Environment variables that would route client traffic anywhere but loopback.
+_PROXY_VARIABLES = (
+    "http_proxy", "https_proxy", "all_proxy", "ftp_proxy",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FTP_PROXY",
+)
+
+_crc64_function = crcmod.mkCrcFun(0x142F0E1EBA9EA3693, initCrc=0,
+                                  xorOut=0xFFFFFFFFFFFFFFFF, rev=True)
+
+# Every server started by this process, so that an interrupted run still kills them.
+_LIVE_SERVERS = []
+_LIVE_LOCK = threading.Lock()
+
+
+def loopback_only_environment(base=None):
+    """Return a copy of the environment with every proxy variable removed."""
+    env = dict(os.environ if base is None else base)
+    for name in _PROXY_VARIABLES:
+        env.pop(name, None)
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+def crc64(data):
+    """CRC-64/XZ as COS reports it in x-cos-hash-crc64ecma (decimal string)."""
+    return str(_crc64_function(data))
+
+
+def md5_hex(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def quoted_md5(data):
+    return '"%s"' % md5_hex(data)
+
+
+def content_md5(data):
+    return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+
+
+def multipart_etag(parts):
+    """The S3/COS multipart ETag of the given list of part bytes."""
+    digests = b"".join(hashlib.md5(part).digest() for part in parts)
+    return '"%s-%d"' % (hashlib.md5(digests).hexdigest(), len(parts))
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def free_loopback_port():
+    """Pick a currently free ephemeral TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def coffer_binary():
+    """The path of the coffer binary; it is never built here."""
+    return Path(os.environ.get("COFFER_BIN", REPO_ROOT / "target" / "release" / "coffer"))
+
+
+class CofferServer:
+    """One `coffer serve` child process bound to 127.0.0.1:<port>.
+
+    The data directory and port survive restarts, which is what the crash tests need.
+    """
+
+    def __init__(self, data_dir, log_path, port=None, region=REGION,
+                 secret_id=ROOT_SECRET_ID, secret_key=ROOT_SECRET_KEY, appid=APPID):
+        self.binary = coffer_binary()
+        self.data_dir = Path(data_dir)
+        self.log_path = Path(log_path)
+        self.port = port or free_loopback_port()
+        self.region = region
+        self.secret_id = secret_id
+        self.secret_key = secret_key
+        self.appid = appid
+        self.process = None
+        self.starts = 0
+
+    # -- addresses ---------------------------------------------------------------------
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    @property
+    def endpoint(self):
+        return "http://%s" % self.address
+
+    def cos_host(self, bucket):
+        """The virtual host the COS SDK puts in Host for a bucket."""
+        return "%s.cos.%s.myqcloud.com" % (bucket, self.region)
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def environment(self):
+        env = loopback_only_environment()
+        env.update({
+            "COFFER_DATA_DIR": str(self.data_dir),
+            "COFFER_ADDRESS": self.address,
+            "COFFER_REGION": self.region,
+            "COFFER_ROOT_SECRET_ID": self.secret_id,
+            "COFFER_ROOT_SECRET_KEY": self.secret_key,
+            "COFFER_ROOT_APPID": self.appid,
+        })
+        return env
+
+    def start(self, timeout=60.0):
+        if not self.binary.exists():
+            raise RuntimeError(
+                "coffer binary not found at %s: build it with `cargo build --release -p coffer` "
+                "or point COFFER_BIN at it" % self.binary)
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError("server already running")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        log.write(("\n===== coffer serve start #%d on %s =====\n"
+                   % (self.starts + 1, self.address)).encode())
+        log.flush()
+        self.process = subprocess.Popen(
+            [str(self.binary), "serve"], env=self.environment(), stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        self.starts += 1
+        with _LIVE_LOCK:
+            _LIVE_SERVERS.append(self)
+        self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        session = requests.Session()
+        session.trust_env = False
+        last_error = None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("coffer serve exited with status %s before becoming healthy;"
+                                   " log tail:\n%s" % (self.process.returncode, self.log_tail()))
+            try:
+                response = session.get(self.endpoint + "/-/health", timeout=2)
+                if response.status_code == 200:
+                    return
+                last_error = "status %d" % response.status_code
+            except requests.RequestException as error:
+                last_error = repr(error)
+            time.sleep(0.1)
+        raise RuntimeError("coffer serve not healthy after %.0f s (%s); log tail:\n%s"
+                           % (timeout, last_error, self.log_tail()))
+
+    def is_running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout=15.0):
+        """Graceful stop: SIGTERM, then SIGKILL if it does not exit in time."""
+        if not self.is_running():
+            self._forget()
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self._forget()
+        return self.process.returncode
+
+    def kill(self):
+        """Crash: SIGKILL with no warning."""
+        if self.is_running():
+            self.process.kill()
+            self.process.wait(10)
+        self._forget()
+
+    def restart(self, timeout=60.0):
+        self.stop()
+        return self.start(timeout)
+
+    def _forget(self):
+        with _LIVE_LOCK:
+            if self in _LIVE_SERVERS:
+                _LIVE_SERVERS.remove(self)
+
+    def log_tail(self, lines=60):
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def kill_all_servers():
+    """Last-resort cleanup: SIGKILL every server this process started."""
+    with _LIVE_LOCK:
+        servers = list(_LIVE_SERVERS)
+    for server in servers:
+        try:
+            server.kill()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
