@@ -17,11 +17,18 @@ pub fn http_date(unix_millis: i64) -> String {
     httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-/// Parses an HTTP date (RFC 1123, RFC 850 or asctime) into seconds since the epoch.
+/// Parses an HTTP date (RFC 1123, RFC 850 or asctime) into seconds since the epoch. A wrong
+/// weekday is tolerated (the COS SDK's own samples send `Wed, 28 Oct 2014`, a Tuesday).
 pub fn parse_http_date(value: &str) -> Option<i64> {
-    let t = httpdate::parse_http_date(value.trim()).ok()?;
-    let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(secs).ok()
+    let value = value.trim();
+    if let Ok(t) = httpdate::parse_http_date(value) {
+        let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        return i64::try_from(secs).ok();
+    }
+    let without_weekday = value.split_once(", ").map_or(value, |(_, rest)| rest);
+    chrono::NaiveDateTime::parse_from_str(without_weekday, "%d %b %Y %H:%M:%S GMT")
+        .ok()
+        .map(|t| t.and_utc().timestamp())
 }
 
 /// Parses an ISO 8601 / RFC 3339 timestamp into seconds since the epoch.
@@ -55,6 +62,10 @@ mod tests {
             Some(784_111_777)
         );
         assert_eq!(parse_http_date("garbage"), None);
+        assert_eq!(
+            parse_http_date("Wed, 28 Oct 2014 20:30:00 GMT"),
+            Some(1_414_528_200)
+        );
         assert_eq!(
             parse_iso8601("2030-04-24T00:00:00+08:00"),
             Some(1_903_190_400)

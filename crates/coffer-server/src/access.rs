@@ -31,20 +31,17 @@ pub fn authorize(
     }
     let uin = ctx.caller.as_ref().map(|c| c.uin.as_str());
     let allowed = |acl: &Acl| -> bool {
-        let canned = match (acl.canned.as_str(), need) {
-            ("public-read", Need::Read) => true,
-            ("public-read-write", Need::Read | Need::Write) => true,
-            _ => false,
-        };
+        let canned = matches!(
+            (acl.canned.as_str(), need),
+            ("public-read", Need::Read) | ("public-read-write", Need::Read | Need::Write)
+        );
         let granted = uin.is_some_and(|uin| {
             acl.grants.iter().any(|(permission, grantee)| {
                 grantee_matches(grantee, uin)
-                    && match (permission.as_str(), need) {
-                        ("FULL_CONTROL", _) => true,
-                        ("READ", Need::Read) => true,
-                        ("WRITE", Need::Write) => true,
-                        _ => false,
-                    }
+                    && matches!(
+                        (permission.as_str(), need),
+                        ("FULL_CONTROL", _) | ("READ", Need::Read) | ("WRITE", Need::Write)
+                    )
             })
         });
         canned || granted

@@ -109,7 +109,7 @@ const LATER_OBJECT: &[&str] = &[
 /// Chooses the operation.
 pub fn route(input: RouteInput<'_>) -> Operation {
     use Operation::*;
-    let has = |name: &str| input.params.iter().any(|p| *p == name);
+    let has = |name: &str| input.params.contains(&name);
     let method = input.method;
     if !input.has_bucket {
         return match method {
@@ -133,7 +133,7 @@ pub fn route(input: RouteInput<'_>) -> Operation {
             "HEAD" => HeadBucket,
             "GET" if has("location") => GetBucketLocation,
             "GET" if has("uploads") => ListMultipartUploads,
-            "GET" if input.params.iter().any(|p| *p == "list-type") => ListObjectsV2,
+            "GET" if has("list-type") => ListObjectsV2,
             "GET" => ListObjects,
             "POST" if has("delete") => DeleteObjects,
             _ => MethodNotAllowed,

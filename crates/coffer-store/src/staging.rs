@@ -94,6 +94,8 @@ impl Hashers {
 
 type WorkerResult = StoreResult<(Hashers, Option<Box<dyn BlobWriter>>)>;
 
+// One Mode per upload; its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Mode {
     Buffering {
         buffer: Vec<u8>,

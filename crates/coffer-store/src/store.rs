@@ -386,8 +386,7 @@ impl Store {
         upload_id: &str,
         part_number: u32,
         source: &ObjectVersion,
-        start: u64,
-        len: u64,
+        (start, len): (u64, u64),
     ) -> StoreResult<PartRecord> {
         // Fail fast before reading data.
         self.upload(bucket, key, upload_id).await?;

@@ -107,7 +107,7 @@ pub async fn upload_part_copy(ctx: &Ctx) -> ApiResult<Response> {
     let part = ctx
         .state
         .store
-        .copy_part(&bucket, key, upload_id, part_number, &source, start, len)
+        .copy_part(&bucket, key, upload_id, part_number, &source, (start, len))
         .await?;
     let mut w = XmlWriter::new();
     w.open("CopyPartResult")

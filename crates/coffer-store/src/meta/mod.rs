@@ -27,6 +27,8 @@ pub struct ListQuery {
 }
 
 /// One listing entry.
+// Listings are mostly objects; boxing them would cost an allocation per entry.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ListEntry {
     /// An object's current version.
@@ -67,6 +69,7 @@ pub struct UploadListQuery {
 }
 
 /// One multipart-upload listing entry.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum UploadEntry {
     /// An upload in progress.

@@ -1,0 +1,8 @@
+//! Integration tests: the real server on an ephemeral loopback port, driven over raw HTTP.
+
+mod auth;
+mod listing;
+mod multipart;
+mod objects;
+mod protocol;
+mod support;

@@ -1,0 +1,278 @@
+//! Test support: an in-process server on an ephemeral loopback port and a raw HTTP/1.1
+//! client that shows header names exactly as the server wrote them.
+
+use coffer_proto::auth::{cos, form_encode};
+use coffer_server::{AppState, HttpConfig, ServerConfig};
+use coffer_store::model::AccountRecord;
+use coffer_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub const SECRET_ID: &str = "AKIDtestsecretid";
+pub const SECRET_KEY: &str = "testsecretkey";
+pub const APPID: &str = "1250000000";
+pub const UIN: &str = "100000000001";
+pub const BUCKET: &str = "examplebucket-1250000000";
+
+/// A server running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    #[allow(dead_code)]
+    pub store: Store,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_embedded(dir.path()).await.expect("store");
+        store
+            .meta()
+            .create_account(AccountRecord {
+                secret_id: SECRET_ID.into(),
+                secret_key: SECRET_KEY.into(),
+                appid: APPID.into(),
+                uin: UIN.into(),
+                created_ms: 0,
+            })
+            .await
+            .expect("account");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = Arc::new(AppState::new(store.clone(), ServerConfig::default()));
+        let (shutdown, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(coffer_server::run(
+            listener,
+            state,
+            HttpConfig::default(),
+            rx,
+        ));
+        TestServer {
+            addr,
+            store,
+            shutdown,
+            _dir: dir,
+        }
+    }
+
+    /// A server with the test bucket created.
+    pub async fn with_bucket() -> TestServer {
+        let server = TestServer::start().await;
+        let response = server.send(Req::put(BUCKET, "/")).await;
+        assert_eq!(response.status, 200, "{}", response.text());
+        server
+    }
+
+    pub async fn send(&self, req: Req) -> Resp {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        stream.write_all(&req.to_bytes()).await.expect("write");
+        read_response(&mut stream, req.method == "HEAD").await
+    }
+
+    /// Sends raw bytes and reads one response.
+    pub async fn send_raw(&self, raw: &[u8]) -> Resp {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        stream.write_all(raw).await.expect("write");
+        read_response(&mut stream, false).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// A request to build.
+#[derive(Clone, Debug)]
+pub struct Req {
+    pub method: String,
+    pub bucket: Option<String>,
+    /// The decoded key path, starting with `/`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub sign: bool,
+    pub secret_key: String,
+}
+
+impl Req {
+    pub fn new(method: &str, bucket: &str, path: &str) -> Req {
+        Req {
+            method: method.into(),
+            bucket: (!bucket.is_empty()).then(|| bucket.to_string()),
+            path: path.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            sign: true,
+            secret_key: SECRET_KEY.into(),
+        }
+    }
+    pub fn get(bucket: &str, path: &str) -> Req {
+        Req::new("GET", bucket, path)
+    }
+    pub fn put(bucket: &str, path: &str) -> Req {
+        Req::new("PUT", bucket, path)
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Req {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    pub fn param(mut self, name: &str, value: &str) -> Req {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Req {
+        self.body = body.into();
+        self
+    }
+    pub fn anonymous(mut self) -> Req {
+        self.sign = false;
+        self
+    }
+
+    pub fn host(&self) -> String {
+        match &self.bucket {
+            Some(bucket) => format!("{bucket}.cos.ap-guangzhou.myqcloud.com"),
+            None => "service.cos.myqcloud.com".into(),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let host = self.host();
+        let mut headers = self.headers.clone();
+        headers.push(("Host".into(), host));
+        let has_body = self.method != "GET" && self.method != "HEAD" || !self.body.is_empty();
+        let chunked = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
+        if has_body && !chunked {
+            headers.push(("Content-Length".into(), self.body.len().to_string()));
+        }
+        if self.sign {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_secs();
+            let signed: Vec<(String, String)> = headers
+                .iter()
+                .filter(|(n, _)| cos::is_signable_header(n))
+                .cloned()
+                .collect();
+            let auth = cos::sign(
+                SECRET_ID,
+                &self.secret_key,
+                &self.method,
+                &self.path,
+                &self.query,
+                &signed,
+                now - 60,
+                now + 600,
+            );
+            headers.push(("Authorization".into(), auth));
+        }
+        let encoded_path = coffer_proto::encoding::encode_path(&self.path);
+        let mut target = encoded_path;
+        if !self.query.is_empty() {
+            target.push('?');
+            let pairs: Vec<String> = self
+                .query
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        form_encode(k.as_bytes()),
+                        form_encode(v.as_bytes())
+                    )
+                })
+                .collect();
+            target.push_str(&pairs.join("&"));
+        }
+        let mut out = format!("{} {} HTTP/1.1\r\n", self.method, target).into_bytes();
+        for (name, value) in headers {
+            out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+/// A response with header names as written by the server.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    /// A header by exact (case-sensitive) name.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The text of the first `<name>` element of the body.
+    pub fn xml(&self, name: &str) -> Option<String> {
+        let text = self.text();
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))? + start;
+        Some(text[start..end].to_string())
+    }
+}
+
+/// Reads one response from a stream.
+pub async fn read_response(stream: &mut TcpStream, head_request: bool) -> Resp {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut parsed = httparse::Response::new(&mut headers);
+        if let Ok(httparse::Status::Complete(len)) = parsed.parse(&buf) {
+            let status = parsed.code.expect("status");
+            let headers: Vec<(String, Vec<u8>)> = parsed
+                .headers
+                .iter()
+                .map(|h| (h.name.to_string(), h.value.to_vec()))
+                .collect();
+            let length: usize = headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| String::from_utf8_lossy(v).parse().expect("length"))
+                .unwrap_or(0);
+            let length = if head_request || status == 100 {
+                0
+            } else {
+                length
+            };
+            let mut body = buf[len..].to_vec();
+            while body.len() < length {
+                let n = stream.read(&mut chunk).await.expect("read body");
+                assert!(n > 0, "connection closed mid-body");
+                body.extend_from_slice(&chunk[..n]);
+            }
+            body.truncate(length);
+            return Resp {
+                status,
+                headers,
+                body,
+            };
+        }
+        let n = stream.read(&mut chunk).await.expect("read head");
+        assert!(n > 0, "connection closed before a response");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
