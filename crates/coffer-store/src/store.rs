@@ -73,6 +73,11 @@ impl Store {
         self.meta.as_ref()
     }
 
+    /// Finishes queued metadata writes and releases the engine, for a clean shutdown.
+    pub async fn close(&self) -> StoreResult<()> {
+        self.meta.close().await
+    }
+
     /// Deletes every blob that no record references. Safe only while no write is in flight
     /// (at start-up): a blob being written is unreferenced until its commit.
     pub async fn sweep_orphans(&self) -> StoreResult<usize> {

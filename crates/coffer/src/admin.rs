@@ -108,6 +108,7 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
                 "created account appid={} uin={} secret_id={} secret_key={}",
                 account.appid, account.uin, account.secret_id, account.secret_key
             );
+            store.close().await?;
         }
         UserCommand::List { data } => {
             let store = open(&data).await?;
@@ -125,6 +126,7 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
                 .delete_account(&secret_id)
                 .await
                 .context("deleting the account")?;
+            store.close().await?;
             println!("deleted account {secret_id}");
         }
     }

@@ -73,7 +73,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         domains: args.domains.clone(),
         ..ServerConfig::default()
     };
-    let state = Arc::new(AppState::new(store, config));
+    let state = Arc::new(AppState::new(store.clone(), config));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -82,6 +82,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     tracing::info!(address = %local, data_dir = %args.data_dir.display(), region = %args.region, "coffer listening");
     coffer_server::run(listener, state, HttpConfig::default(), shutdown_rx).await;
+    store.close().await?;
     tracing::info!("stopped");
     Ok(())
 }

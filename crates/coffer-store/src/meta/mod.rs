@@ -200,6 +200,11 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
         query: &UploadListQuery,
     ) -> StoreResult<UploadPage>;
 
+    /// Finishes queued writes and releases the engine (clean shutdown). Later writes fail.
+    async fn close(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Whether any record references each blob (the orphan sweep's question).
     async fn blobs_referenced(&self, blobs: &[BlobId]) -> StoreResult<Vec<bool>>;
 }

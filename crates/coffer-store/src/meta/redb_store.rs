@@ -46,12 +46,21 @@ const MAX_BATCH: usize = 1024;
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 type Job = Box<dyn FnOnce(&WriteTransaction) -> (Completion, bool) + Send>;
 
+/// What the writer thread receives.
+enum Message {
+    /// An operation for the next group commit.
+    Op(Job),
+    /// Finish the queued operations and stop, releasing the database.
+    Stop,
+}
+
 /// The redb-backed [`MetadataStore`].
 #[derive(Debug, Clone)]
 pub struct RedbMetadata {
     db: Arc<Database>,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Message>,
     poisoned: Arc<AtomicBool>,
+    writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 macro_rules! internal_from {
@@ -101,13 +110,18 @@ impl RedbMetadata {
         txn.commit()?;
         let db = Arc::new(db);
         let poisoned = Arc::new(AtomicBool::new(false));
-        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (jobs, receiver) = mpsc::channel::<Message>();
         let writer_db = db.clone();
         let writer_poison = poisoned.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("coffer-meta-writer".into())
-            .spawn(move || writer_loop(&writer_db, &receiver, &writer_poison))?;
-        Ok(RedbMetadata { db, jobs, poisoned })
+            .spawn(move || writer_loop(writer_db, &receiver, &writer_poison))?;
+        Ok(RedbMetadata {
+            db,
+            jobs,
+            poisoned,
+            writer: Arc::new(std::sync::Mutex::new(Some(writer))),
+        })
     }
 
     /// Runs `op` inside the next group commit and returns its result once durable.
@@ -138,11 +152,21 @@ impl RedbMetadata {
             (completion, fatal)
         });
         self.jobs
-            .send(job)
+            .send(Message::Op(job))
             .map_err(|_| StoreError::Internal("metadata writer has stopped".into()))?;
         answer
             .await
             .map_err(|_| StoreError::Internal("metadata writer dropped an operation".into()))?
+    }
+
+    /// Stops the writer thread after the queued operations and waits for it. Later writes
+    /// fail; reads keep working until the last handle is dropped.
+    pub fn close_writer(&self) {
+        let _ = self.jobs.send(Message::Stop);
+        let handle = self.writer.lock().ok().and_then(|mut guard| guard.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
     }
 
     fn read(&self) -> StoreResult<redb::ReadTransaction> {
@@ -150,12 +174,21 @@ impl RedbMetadata {
     }
 }
 
-fn writer_loop(db: &Database, receiver: &mpsc::Receiver<Job>, poisoned: &AtomicBool) {
-    while let Ok(first) = receiver.recv() {
+fn writer_loop(db: Arc<Database>, receiver: &mpsc::Receiver<Message>, poisoned: &AtomicBool) {
+    let mut stopping = false;
+    while !stopping {
+        let first = match receiver.recv() {
+            Ok(Message::Op(job)) => job,
+            Ok(Message::Stop) | Err(_) => break,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Message::Op(job)) => batch.push(job),
+                Ok(Message::Stop) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -713,6 +746,13 @@ impl MetadataStore for RedbMetadata {
         let txn = self.read()?;
         let uploads = txn.open_table(UPLOADS)?;
         list_uploads_in(&uploads, bucket.id, query)
+    }
+
+    async fn close(&self) -> StoreResult<()> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.close_writer())
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))
     }
 
     async fn blobs_referenced(&self, blobs: &[BlobId]) -> StoreResult<Vec<bool>> {
