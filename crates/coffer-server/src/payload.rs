@@ -67,6 +67,11 @@ impl<'r, 'b> Payload<'r, 'b> {
         }
     }
 
+    /// Whether the request framed a body at all (a `Content-Length` or chunked coding).
+    pub fn is_framed(&self) -> bool {
+        self.body.declared_length().is_some() || self.body.is_chunked()
+    }
+
     /// The next piece of the payload, or `None` at its (verified) end.
     pub async fn next_chunk(&mut self) -> ApiResult<Option<Bytes>> {
         if self.finished {

@@ -283,6 +283,7 @@ impl Store {
                     pending: vec![Piece::Bytes(Bytes::from(slice))],
                     blobs: self.blobs.clone(),
                     _pins: None,
+                    pacing: None,
                 })
             }
             DataLocation::Extents(extents) => {
@@ -296,6 +297,7 @@ impl Store {
                     pending,
                     blobs: self.blobs.clone(),
                     _pins: Some(pins),
+                    pacing: None,
                 })
             }
         }
@@ -590,17 +592,48 @@ pub struct ObjectReader {
     pending: Vec<Piece>,
     blobs: Arc<dyn BlobStore>,
     _pins: Option<PinGuard>,
+    /// (bits per second, start, bytes yielded so far) when the rate is limited.
+    pacing: Option<(u64, tokio::time::Instant, u64)>,
 }
 
+/// Chunk size while rate-limited, so pacing is smooth.
+const PACED_CHUNK: u64 = 64 * 1024;
+
 impl ObjectReader {
+    /// Limits the reader to `bits_per_second` (COS `x-cos-traffic-limit`).
+    pub fn limit_rate(&mut self, bits_per_second: u64) {
+        self.pacing = Some((bits_per_second.max(1), tokio::time::Instant::now(), 0));
+    }
+
     /// The next chunk, or `None` at the end.
     pub async fn next_chunk(&mut self) -> StoreResult<Option<Bytes>> {
+        if let Some((rate, started, sent)) = self.pacing {
+            let due = std::time::Duration::from_secs_f64(sent as f64 * 8.0 / rate as f64);
+            tokio::time::sleep_until(started + due).await;
+        }
+        let chunk = self.next_unpaced().await?;
+        if let (Some(pacing), Some(chunk)) = (self.pacing.as_mut(), chunk.as_ref()) {
+            pacing.2 += chunk.len() as u64;
+        }
+        Ok(chunk)
+    }
+
+    async fn next_unpaced(&mut self) -> StoreResult<Option<Bytes>> {
+        let chunk_limit = if self.pacing.is_some() {
+            PACED_CHUNK
+        } else {
+            READ_CHUNK as u64
+        };
         loop {
             match self.pending.pop() {
                 None => return Ok(None),
-                Some(Piece::Bytes(bytes)) => {
+                Some(Piece::Bytes(mut bytes)) => {
                     if bytes.is_empty() {
                         continue;
+                    }
+                    if bytes.len() as u64 > chunk_limit {
+                        let rest = bytes.split_off(chunk_limit as usize);
+                        self.pending.push(Piece::Bytes(rest));
                     }
                     return Ok(Some(bytes));
                 }
@@ -608,7 +641,7 @@ impl ObjectReader {
                     if extent.len == 0 {
                         continue;
                     }
-                    let take = extent.len.min(READ_CHUNK as u64);
+                    let take = extent.len.min(chunk_limit);
                     if extent.len > take {
                         self.pending.push(Piece::Extent(Extent {
                             blob: extent.blob,

@@ -4,8 +4,7 @@
 use super::copy::load_source;
 use super::object::{stage_payload, staged_etag};
 use super::{
-    attributes_from_request, listing_text, parse_max, traffic_limit, url_encoding, write_owner,
-    MAX_XML_BODY,
+    attributes_from_request, listing_text, parse_max, url_encoding, write_owner, MAX_XML_BODY,
 };
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
@@ -54,7 +53,6 @@ pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<
     let key = ctx.key()?;
     let part_number = parse_part_number(ctx.param("partNumber").unwrap_or_default())?;
     let upload_id = upload_id(ctx)?;
-    traffic_limit(ctx)?;
     // Refuse early, before receiving a body destined for nothing.
     ctx.state.store.upload(&bucket, key, upload_id).await?;
     let writer = ctx.state.store.part_writer(payload.length())?;

@@ -19,12 +19,17 @@ use coffer_store::{ObjectWriter, StagedData};
 /// Largest single PUT or part: 5 GiB.
 pub const MAX_OBJECT_SIZE: u64 = 5 << 30;
 
-/// Reads the payload into a writer, enforcing the size limit, then checks `Content-MD5`.
+/// Reads the payload into a writer, enforcing the size limit and `x-cos-traffic-limit`,
+/// then checks `Content-MD5`.
 pub async fn stage_payload(
     ctx: &Ctx,
     payload: &mut Payload<'_, '_>,
     mut writer: ObjectWriter,
 ) -> ApiResult<StagedData> {
+    if !payload.is_framed() {
+        return Err(ErrorCode::MissingContentLength.into());
+    }
+    let mut throttle = traffic_limit(ctx)?.map(Throttle::new);
     let expected_md5 = match ctx.header("content-md5") {
         Some(value) => {
             Some(parse_content_md5(value).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?)
@@ -41,6 +46,9 @@ pub async fn stage_payload(
             return Err(ApiError::new(ErrorCode::EntityTooLarge).close());
         }
         writer.write(chunk).await?;
+        if let Some(throttle) = throttle.as_mut() {
+            throttle.pace(received).await;
+        }
     }
     let staged = writer.finish().await?;
     if let Some(expected) = expected_md5 {
@@ -59,6 +67,31 @@ impl ApiError {
     }
 }
 
+/// Paces a transfer to a rate in bit/s by sleeping whenever it runs ahead.
+#[derive(Debug)]
+pub struct Throttle {
+    bits_per_second: u64,
+    started: tokio::time::Instant,
+}
+
+impl Throttle {
+    /// A throttle starting now.
+    pub fn new(bits_per_second: u64) -> Throttle {
+        Throttle {
+            bits_per_second: bits_per_second.max(1),
+            started: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Sleeps until `bytes_so_far` is within the allowed rate.
+    pub async fn pace(&mut self, bytes_so_far: u64) {
+        let due = std::time::Duration::from_secs_f64(
+            bytes_so_far as f64 * 8.0 / self.bits_per_second as f64,
+        );
+        tokio::time::sleep_until(self.started + due).await;
+    }
+}
+
 /// `PUT /key`.
 pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
     let bucket = ctx.bucket().await?;
@@ -66,7 +99,6 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     let key = ctx.key()?;
     validate_object_key(key)?;
     let attributes = attributes_from_request(ctx)?;
-    traffic_limit(ctx)?;
     let writer = ctx.state.store.object_writer(payload.length())?;
     let staged = stage_payload(ctx, payload, writer).await?;
     let version = ctx
@@ -94,7 +126,7 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
         }
     };
     authorize(ctx, &bucket, Need::Read, Some(&version.attributes.acl))?;
-    traffic_limit(ctx)?;
+    let rate = traffic_limit(ctx)?;
     let conditions = Conditions {
         if_match: ctx.header("if-match"),
         if_none_match: ctx.header("if-none-match"),
@@ -147,7 +179,10 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
     if head {
         response.content_length_override = Some(len);
     } else {
-        let reader = ctx.state.store.read_object(&version, start, len).await?;
+        let mut reader = ctx.state.store.read_object(&version, start, len).await?;
+        if let Some(bits_per_second) = rate {
+            reader.limit_rate(bits_per_second);
+        }
         response.body = ResponseBody::Stream { len, reader };
     }
     Ok(response)

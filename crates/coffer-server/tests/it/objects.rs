@@ -296,3 +296,38 @@ async fn list_buckets_shows_only_the_callers() {
     assert!(response.text().contains(&format!("<Name>{BUCKET}</Name>")));
     assert!(response.text().contains("<Buckets>"));
 }
+
+#[tokio::test]
+async fn traffic_limit_is_validated_and_honoured() {
+    let server = TestServer::with_bucket().await;
+    let bad = server
+        .send(
+            Req::put(BUCKET, "/t")
+                .header("x-cos-traffic-limit", "100")
+                .body("x"),
+        )
+        .await;
+    assert_eq!(bad.xml("Code").as_deref(), Some("InvalidArgument"));
+    let data = vec![5u8; 150_000];
+    let put = server
+        .send(
+            Req::put(BUCKET, "/t")
+                .header("x-cos-traffic-limit", "8388608")
+                .body(data.clone()),
+        )
+        .await;
+    assert_eq!(put.status, 200);
+    let get = server
+        .send(Req::get(BUCKET, "/t").header("x-cos-traffic-limit", "8388608"))
+        .await;
+    assert!(get.body == data);
+}
+
+#[tokio::test]
+async fn put_without_length_is_411() {
+    let server = TestServer::with_bucket().await;
+    let mut req = Req::put(BUCKET, "/nolength");
+    req.no_length = true;
+    let response = server.send(req).await;
+    assert_eq!(response.status, 411, "{}", response.text());
+}

@@ -100,6 +100,8 @@ pub struct Req {
     pub body: Vec<u8>,
     pub sign: bool,
     pub secret_key: String,
+    /// Send no Content-Length even for methods that usually carry one.
+    pub no_length: bool,
 }
 
 impl Req {
@@ -113,6 +115,7 @@ impl Req {
             body: Vec::new(),
             sign: true,
             secret_key: SECRET_KEY.into(),
+            no_length: false,
         }
     }
     pub fn get(bucket: &str, path: &str) -> Req {
@@ -153,7 +156,7 @@ impl Req {
         let chunked = headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"));
-        if has_body && !chunked {
+        if has_body && !chunked && !self.no_length {
             headers.push(("Content-Length".into(), self.body.len().to_string()));
         }
         if self.sign {
