@@ -284,6 +284,8 @@ impl Store {
                     blobs: self.blobs.clone(),
                     _pins: None,
                     pacing: None,
+                    ahead: None,
+                    open: OpenBlob::default(),
                 })
             }
             DataLocation::Extents(extents) => {
@@ -298,6 +300,8 @@ impl Store {
                     blobs: self.blobs.clone(),
                     _pins: Some(pins),
                     pacing: None,
+                    ahead: None,
+                    open: OpenBlob::default(),
                 })
             }
         }
@@ -594,6 +598,10 @@ pub struct ObjectReader {
     _pins: Option<PinGuard>,
     /// (bits per second, start, bytes yielded so far) when the rate is limited.
     pacing: Option<(u64, tokio::time::Instant, u64)>,
+    /// The chunk being read ahead.
+    ahead: Option<ReadJob>,
+    /// The blob file in use.
+    open: OpenBlob,
 }
 
 /// Chunk size while rate-limited, so pacing is smooth.
@@ -619,15 +627,37 @@ impl ObjectReader {
     }
 
     async fn next_unpaced(&mut self) -> StoreResult<Option<Bytes>> {
+        let current = match self.ahead.take() {
+            Some(job) => job,
+            None => match self.next_job() {
+                Some(job) => job,
+                None => return Ok(None),
+            },
+        };
+        // Start reading the following chunk now, so disk reads overlap with the caller
+        // sending this one.
+        self.ahead = self.next_job();
+        match current {
+            ReadJob::Ready(bytes) => Ok(Some(bytes)),
+            ReadJob::Reading(handle) => {
+                let bytes = handle
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))??;
+                Ok(Some(bytes))
+            }
+        }
+    }
+
+    /// Takes the next chunk's worth of the pending pieces and starts producing it.
+    fn next_job(&mut self) -> Option<ReadJob> {
         let chunk_limit = if self.pacing.is_some() {
             PACED_CHUNK
         } else {
             READ_CHUNK as u64
         };
         loop {
-            match self.pending.pop() {
-                None => return Ok(None),
-                Some(Piece::Bytes(mut bytes)) => {
+            match self.pending.pop()? {
+                Piece::Bytes(mut bytes) => {
                     if bytes.is_empty() {
                         continue;
                     }
@@ -635,9 +665,9 @@ impl ObjectReader {
                         let rest = bytes.split_off(chunk_limit as usize);
                         self.pending.push(Piece::Bytes(rest));
                     }
-                    return Ok(Some(bytes));
+                    return Some(ReadJob::Ready(bytes));
                 }
-                Some(Piece::Extent(extent)) => {
+                Piece::Extent(extent) => {
                     if extent.len == 0 {
                         continue;
                     }
@@ -650,25 +680,50 @@ impl ObjectReader {
                         }));
                     }
                     let blobs = self.blobs.clone();
-                    let chunk = tokio::task::spawn_blocking(move || {
-                        read_exact_at(blobs, extent.blob, extent.offset, take as usize)
-                    })
-                    .await
-                    .map_err(|e| StoreError::Internal(e.to_string()))??;
-                    return Ok(Some(chunk));
+                    let open = self.open.clone();
+                    let handle = tokio::task::spawn_blocking(move || {
+                        read_exact_at(&blobs, &open, extent.blob, extent.offset, take as usize)
+                    });
+                    return Some(ReadJob::Reading(handle));
                 }
             }
         }
     }
 }
 
+/// A chunk being produced.
+#[derive(Debug)]
+enum ReadJob {
+    Ready(Bytes),
+    Reading(tokio::task::JoinHandle<StoreResult<Bytes>>),
+}
+
+/// The blob file most recently opened by a reader, reused for its next chunks.
+type OpenBlob = Arc<std::sync::Mutex<Option<(BlobId, Arc<dyn BlobReader>)>>>;
+
 fn read_exact_at(
-    blobs: Arc<dyn BlobStore>,
+    blobs: &Arc<dyn BlobStore>,
+    open: &OpenBlob,
     blob: BlobId,
     offset: u64,
     len: usize,
 ) -> StoreResult<Bytes> {
-    let reader: Box<dyn BlobReader> = blobs.open(blob)?;
+    let cached = open.lock().ok().and_then(|guard| {
+        guard
+            .as_ref()
+            .filter(|(id, _)| *id == blob)
+            .map(|(_, r)| r.clone())
+    });
+    let reader: Arc<dyn BlobReader> = match cached {
+        Some(reader) => reader,
+        None => {
+            let reader: Arc<dyn BlobReader> = Arc::from(blobs.open(blob)?);
+            if let Ok(mut guard) = open.lock() {
+                *guard = Some((blob, reader.clone()));
+            }
+            reader
+        }
+    };
     let mut buf = vec![0u8; len];
     let mut filled = 0;
     while filled < len {
