@@ -16,6 +16,8 @@ pub struct Target {
     pub decoded_path: String,
     /// The host without its port, lower-cased.
     pub host: String,
+    /// Whether the bucket came from the Host header (virtual-host style).
+    pub virtual_host: bool,
 }
 
 /// How bucket names are recognised in Host headers.
@@ -45,6 +47,7 @@ impl Addressing {
         }
         let path = decoded_path.strip_prefix('/').unwrap_or(&decoded_path);
         let bucket_from_host = self.bucket_from_host(&host);
+        let virtual_host = bucket_from_host.is_some();
         let (bucket, key) = match bucket_from_host {
             Some(bucket) => (Some(bucket), non_empty(path)),
             None => match path.split_once('/') {
@@ -57,6 +60,7 @@ impl Addressing {
             key,
             decoded_path: decoded_path.clone(),
             host,
+            virtual_host,
         })
     }
 

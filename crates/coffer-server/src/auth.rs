@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use coffer_proto::auth::chunked::ChunkedMode;
 use coffer_proto::auth::sigv4::{PayloadMode, SigV4Auth};
-use coffer_proto::auth::{cos, detect_scheme, sigv4, AuthScheme, RequestView};
+use coffer_proto::auth::{cos, detect_scheme, sigv2, sigv4, AuthScheme, RequestView};
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::AccountRecord;
 use coffer_store::Store;
@@ -117,10 +117,24 @@ pub async fn authenticate(
                 payload,
             })
         }
-        AuthScheme::SigV2 => Err(ApiError::with_message(
-            ErrorCode::InvalidRequest,
-            "Signature Version 2 is not supported; please use AWS4-HMAC-SHA256.",
-        )),
+        AuthScheme::SigV2 => {
+            let auth = sigv2::SigV2Auth::from_request(&view)?
+                .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
+            let account = lookup(store, auth.access_key()).await?;
+            // SigV2 signs the path as sent, with the bucket even for virtual-host requests.
+            // A bucket-level request signs `/bucket/` whichever form the path took.
+            let resource = match (&target.bucket, &target.key, target.virtual_host) {
+                (Some(bucket), None, _) => format!("/{bucket}/"),
+                (Some(bucket), Some(_), true) => format!("/{bucket}{}", request.raw_path),
+                _ => request.raw_path.clone(),
+            };
+            sigv2::verify(&auth, &account.secret_key, &view, &resource, now_unix)?;
+            Ok(Authenticated {
+                caller: Some(account),
+                dialect: Dialect::S3,
+                payload: PayloadCheck::None,
+            })
+        }
         AuthScheme::Unknown => Err(ApiError::with_message(
             ErrorCode::AccessDenied,
             "Unsupported Authorization scheme.",

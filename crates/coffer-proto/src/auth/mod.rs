@@ -1,4 +1,4 @@
-//! Request authentication: the COS "q-sign" signature and AWS Signature Version 4.
+//! Request authentication: the COS "q-sign" signature and AWS Signature Versions 4 and 2.
 //!
 //! Everything here is a pure function over a [`RequestView`]: the HTTP layer extracts the
 //! view from the wire, looks up the secret key by access key id, and asks these functions
@@ -6,6 +6,7 @@
 
 pub mod chunked;
 pub mod cos;
+pub mod sigv2;
 pub mod sigv4;
 
 /// What a verifier needs to know of a request, already split from the HTTP layer.
@@ -125,7 +126,7 @@ pub enum AuthScheme {
     /// SigV4 presigned URL (`X-Amz-Algorithm` / `X-Amz-Signature` query parameters).
     SigV4Query,
     /// AWS Signature Version 2 (`Authorization: AWS ak:sig` or `?AWSAccessKeyId=…&Signature=`),
-    /// which this crate does not verify.
+    /// verified by [`sigv2`].
     SigV2,
     /// An `Authorization` header of a form not recognised.
     Unknown,
