@@ -73,6 +73,8 @@ pub struct AccountRecord {
     pub uin: String,
     /// Milliseconds since the epoch.
     pub created_ms: i64,
+    /// Whether the account may manage other accounts through the admin API.
+    pub admin: bool,
 }
 
 impl AccountRecord {

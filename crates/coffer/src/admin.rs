@@ -37,6 +37,9 @@ pub enum UserCommand {
         /// uin (generated if omitted).
         #[arg(long)]
         uin: Option<String>,
+        /// Allow the account to manage other accounts.
+        #[arg(long)]
+        admin: bool,
     },
     /// List accounts with their credentials.
     List {
@@ -90,6 +93,7 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
             secret_key,
             appid,
             uin,
+            admin,
         } => {
             let store = open(&data).await?;
             let account = AccountRecord {
@@ -98,6 +102,7 @@ async fn run_user(command: UserCommand) -> anyhow::Result<()> {
                 appid: appid.unwrap_or_else(|| random_digits("125", 10)),
                 uin: uin.unwrap_or_else(|| random_digits("1000", 12)),
                 created_ms: coffer_proto::time::now_millis(),
+                admin,
             };
             store
                 .meta()

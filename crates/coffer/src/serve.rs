@@ -129,6 +129,7 @@ async fn ensure_root_account(store: &Store, args: &ServeArgs) -> anyhow::Result<
                 .unwrap_or_else(|| "1250000000".into()),
             uin: random_digits("1000", 12),
             created_ms: coffer_proto::time::now_millis(),
+            admin: true,
         };
         match store.meta().create_account(account).await {
             Ok(()) | Err(StoreError::AccountExists) => {}
@@ -148,6 +149,7 @@ async fn ensure_root_account(store: &Store, args: &ServeArgs) -> anyhow::Result<
             .unwrap_or_else(|| random_digits("125", 10)),
         uin: random_digits("1000", 12),
         created_ms: coffer_proto::time::now_millis(),
+        admin: true,
     };
     store.meta().create_account(account.clone()).await?;
     println!("Created the root account (shown once; `coffer admin user list` shows it again):");

@@ -37,6 +37,7 @@ impl TestServer {
                 appid: APPID.into(),
                 uin: UIN.into(),
                 created_ms: 0,
+                admin: true,
             })
             .await
             .expect("account");
