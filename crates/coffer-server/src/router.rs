@@ -48,6 +48,8 @@ pub enum Operation {
     CompleteMultipartUpload,
     /// DELETE /key?uploadId.
     AbortMultipartUpload,
+    /// The admin API under `/-/`.
+    Admin,
     /// A sub-resource that exists in the protocol but is not implemented yet.
     NotImplemented,
     /// A method the resource does not support.
@@ -61,6 +63,8 @@ pub struct RouteInput<'a> {
     pub method: &'a str,
     /// Whether a bucket is addressed.
     pub has_bucket: bool,
+    /// Whether the path is under the server's own `/-/` namespace.
+    pub is_admin_path: bool,
     /// Whether a key is addressed.
     pub has_key: bool,
     /// Query parameter names present.
@@ -111,6 +115,9 @@ pub fn route(input: RouteInput<'_>) -> Operation {
     use Operation::*;
     let has = |name: &str| input.params.contains(&name);
     let method = input.method;
+    if input.is_admin_path {
+        return Admin;
+    }
     if !input.has_bucket {
         return match method {
             "GET" => ListBuckets,
@@ -187,6 +194,7 @@ mod tests {
         route(RouteInput {
             method,
             has_bucket: !bucket.is_empty(),
+            is_admin_path: bucket == "-",
             has_key: !key.is_empty(),
             params: &params,
             has_copy_source: copy,
@@ -226,6 +234,7 @@ mod tests {
             ("POST b/k?append&position=0", false, NotImplemented),
             ("POST b/k", false, MethodNotAllowed),
             ("PATCH b/k", false, MethodNotAllowed),
+            ("GET -/admin/users", false, Admin),
         ];
         for (line, copy, expected) in table {
             assert_eq!(r(line, *copy), *expected, "{line}");

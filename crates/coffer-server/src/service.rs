@@ -135,6 +135,7 @@ impl CofferHandler {
         let operation = route(RouteInput {
             method: &request.method,
             has_bucket: target.bucket.is_some(),
+            is_admin_path: !target.virtual_host && target.bucket.as_deref() == Some("-"),
             has_key: target.key.is_some(),
             params: &names,
             has_copy_source,
@@ -183,6 +184,7 @@ async fn dispatch(
         ListParts => multipart::list_parts(ctx).await,
         CompleteMultipartUpload => multipart::complete(ctx, payload).await,
         AbortMultipartUpload => multipart::abort(ctx).await,
+        Admin => crate::ops::admin::handle(ctx, payload).await,
         NotImplemented => Err(ApiError::new(ErrorCode::NotImplemented)),
         MethodNotAllowed => Err(ApiError::new(ErrorCode::MethodNotAllowed)),
     }

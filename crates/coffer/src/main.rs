@@ -4,6 +4,7 @@
 //! This is the only crate that names concrete backends and uses `anyhow`.
 
 mod admin;
+mod admin_client;
 mod serve;
 
 use clap::{Parser, Subcommand};

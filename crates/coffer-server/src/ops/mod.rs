@@ -2,6 +2,7 @@
 //! Shared pieces (attributes from headers, object response headers, preconditions, listing
 //! encodings) live here.
 
+pub mod admin;
 pub mod bucket;
 pub mod copy;
 pub mod delete_many;

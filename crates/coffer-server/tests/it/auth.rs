@@ -99,3 +99,43 @@ async fn creating_an_existing_bucket_conflicts() {
         Some("BucketAlreadyOwnedByYou")
     );
 }
+
+#[tokio::test]
+async fn admin_api_manages_accounts_for_admins_only() {
+    let server = TestServer::start().await;
+    let path_style = |method: &str, path: &str| {
+        let mut req = Req::new(method, "", path);
+        req.host_override = Some("127.0.0.1".into());
+        req
+    };
+    let body = r#"{"secret_id":"AKIDbob","secret_key":"bobkey","appid":"1250000001","uin":"2"}"#;
+    let created = server
+        .send(path_style("POST", "/-/admin/users").body(body))
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    let listed = server.send(path_style("GET", "/-/admin/users")).await;
+    assert!(listed.text().contains("AKIDbob"));
+    // Bob is no admin.
+    let mut as_bob = path_style("GET", "/-/admin/users");
+    as_bob.sign = false;
+    let signed = coffer_proto::auth::cos::sign(
+        "AKIDbob",
+        "bobkey",
+        "GET",
+        "/-/admin/users",
+        &[],
+        &[],
+        1,
+        9_999_999_999,
+    );
+    let as_bob = as_bob.header("Authorization", &signed);
+    assert_eq!(server.send(as_bob).await.status, 403);
+    let deleted = server
+        .send(path_style("DELETE", "/-/admin/users/AKIDbob"))
+        .await;
+    assert_eq!(deleted.status, 204);
+    let anonymous = server
+        .send(path_style("GET", "/-/admin/users").anonymous())
+        .await;
+    assert_eq!(anonymous.status, 403);
+}

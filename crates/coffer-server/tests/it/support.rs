@@ -103,6 +103,8 @@ pub struct Req {
     pub secret_key: String,
     /// Send no Content-Length even for methods that usually carry one.
     pub no_length: bool,
+    /// A Host header to send instead of the COS virtual-host name.
+    pub host_override: Option<String>,
 }
 
 impl Req {
@@ -117,6 +119,7 @@ impl Req {
             sign: true,
             secret_key: SECRET_KEY.into(),
             no_length: false,
+            host_override: None,
         }
     }
     pub fn get(bucket: &str, path: &str) -> Req {
@@ -143,6 +146,9 @@ impl Req {
     }
 
     pub fn host(&self) -> String {
+        if let Some(host) = &self.host_override {
+            return host.clone();
+        }
         match &self.bucket {
             Some(bucket) => format!("{bucket}.cos.ap-guangzhou.myqcloud.com"),
             None => "service.cos.myqcloud.com".into(),
