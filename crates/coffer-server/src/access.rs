@@ -47,11 +47,15 @@ pub fn authorize(
         canned || granted
     };
     if let Some(acl) = object_acl {
-        if acl.canned != "default" && !acl.canned.is_empty() && allowed(acl) {
-            return Ok(());
-        }
-        if !acl.grants.is_empty() && allowed(acl) {
-            return Ok(());
+        // An object with an ACL of its own is governed by it alone; `default` inherits the
+        // bucket's.
+        let inherits = (acl.canned.is_empty() || acl.canned == "default") && acl.grants.is_empty();
+        if !inherits {
+            return if allowed(acl) {
+                Ok(())
+            } else {
+                Err(ApiError::new(ErrorCode::AccessDenied))
+            };
         }
     }
     if allowed(&bucket.acl) {

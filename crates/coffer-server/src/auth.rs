@@ -54,10 +54,25 @@ pub fn dialect_of(request: &Request) -> Dialect {
                 .headers
                 .iter()
                 .any(|(n, _)| n.len() > 6 && n[..6].eq_ignore_ascii_case("x-amz-"));
-            if amz {
+            let cos = request
+                .headers
+                .iter()
+                .any(|(n, _)| n.len() > 6 && n[..6].eq_ignore_ascii_case("x-cos-"));
+            // Without vendor headers, a COS host name (what COS SDKs and presigned COS URLs
+            // use) means COS; anything else (IP, localhost, S3 endpoints) means S3.
+            let authority = request
+                .authority
+                .as_deref()
+                .or_else(|| request.header_str("host"))
+                .unwrap_or_default();
+            let host = crate::addressing::strip_port(authority).to_ascii_lowercase();
+            let cos_host = host.ends_with(".myqcloud.com") || host.ends_with(".tencentcos.cn");
+            if amz && !cos {
                 Dialect::S3
-            } else {
+            } else if cos || cos_host {
                 Dialect::Cos
+            } else {
+                Dialect::S3
             }
         }
     }

@@ -80,6 +80,7 @@ const LATER_BUCKET: &[&str] = &[
     "versioning",
     "versions",
     "policy",
+    "policyStatus",
     "tagging",
     "website",
     "logging",
@@ -92,12 +93,14 @@ const LATER_BUCKET: &[&str] = &[
     "accelerate",
     "requestPayment",
     "object-lock",
+    "intelligent-tiering",
     "intelligenttiering",
     "origin",
     "ownershipControls",
     "publicAccessBlock",
     "analytics",
     "metrics",
+    "metadataTable",
 ];
 const LATER_OBJECT: &[&str] = &[
     "append",
@@ -143,6 +146,8 @@ pub fn route(input: RouteInput<'_>) -> Operation {
             "GET" if has("list-type") => ListObjectsV2,
             "GET" => ListObjects,
             "POST" if has("delete") => DeleteObjects,
+            // Browser-form uploads (POST Object) are not implemented yet.
+            "POST" => NotImplemented,
             _ => MethodNotAllowed,
         };
     }
@@ -217,7 +222,8 @@ mod tests {
             ("GET b?acl", false, GetBucketAcl),
             ("PUT b?cors", false, NotImplemented),
             ("GET b?versions", false, NotImplemented),
-            ("POST b", false, MethodNotAllowed),
+            ("POST b", false, NotImplemented),
+            ("GET b?policyStatus", false, NotImplemented),
             ("PUT b/k", false, PutObject),
             ("PUT b/k", true, CopyObject),
             ("PUT b/k?partNumber=1&uploadId=x", false, UploadPart),

@@ -1,6 +1,6 @@
 //! Bucket operations: create, delete, head, location, ACL.
 
-use super::{acl_from_request, write_owner, MAX_XML_BODY};
+use super::{acl_from_request, write_owner, AclTarget, MAX_XML_BODY};
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -42,7 +42,7 @@ pub async fn create_bucket(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResul
             return Err(ErrorCode::MalformedXML.into());
         }
     }
-    let acl = acl_from_request(ctx)?;
+    let acl = acl_from_request(ctx, AclTarget::Bucket)?;
     let record = BucketRecord {
         name: name.to_string(),
         id: 0,

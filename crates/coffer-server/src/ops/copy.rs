@@ -1,6 +1,6 @@
 //! PUT Object - Copy, and the copy-source parsing shared with UploadPartCopy.
 
-use super::{acl_from_request, attributes_from_request, Conditions, Precondition};
+use super::{acl_from_request, attributes_from_request, AclTarget, Conditions, Precondition};
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -124,7 +124,7 @@ pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
         attributes_from_request(ctx)?
     } else {
         let mut attributes = source.attributes.clone();
-        attributes.acl = acl_from_request(ctx)?;
+        attributes.acl = acl_from_request(ctx, AclTarget::Object)?;
         attributes.storage_class = match ctx.vendor_header("storage-class") {
             Some(class) => parse_storage_class(class)?.to_string(),
             None => "STANDARD".to_string(),

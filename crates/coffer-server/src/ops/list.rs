@@ -20,7 +20,7 @@ fn write_contents(
     owner: bool,
 ) {
     w.open("Contents")
-        .leaf("Key", &listing_text(encode, key))
+        .leaf("Key", &listing_text(ctx.dialect, encode, key))
         .leaf(
             "LastModified",
             &coffer_proto::time::iso8601_millis(version.last_modified_ms),
@@ -46,7 +46,7 @@ fn write_entries(w: &mut XmlWriter, ctx: &Ctx, encode: bool, page: &ListPage, ow
     }
     for prefix in prefixes {
         w.open("CommonPrefixes")
-            .leaf("Prefix", &listing_text(encode, prefix))
+            .leaf("Prefix", &listing_text(ctx.dialect, encode, prefix))
             .close("CommonPrefixes");
     }
 }
@@ -71,10 +71,14 @@ pub async fn list_objects(ctx: &Ctx) -> ApiResult<Response> {
     if encode {
         w.leaf("EncodingType", "url");
     }
-    w.leaf("Prefix", &listing_text(encode, &query.prefix))
+    w.leaf("Prefix", &listing_text(ctx.dialect, encode, &query.prefix))
         .leaf(
             "Marker",
-            &listing_text(encode, query.marker.as_deref().unwrap_or_default()),
+            &listing_text(
+                ctx.dialect,
+                encode,
+                query.marker.as_deref().unwrap_or_default(),
+            ),
         )
         .leaf("MaxKeys", &query.max_keys.to_string());
     if let Some(delimiter) = &query.delimiter {
@@ -85,7 +89,7 @@ pub async fn list_objects(ctx: &Ctx) -> ApiResult<Response> {
         if page.is_truncated { "true" } else { "false" },
     );
     if let Some(next) = &page.next_marker {
-        w.leaf("NextMarker", &listing_text(encode, next));
+        w.leaf("NextMarker", &listing_text(ctx.dialect, encode, next));
     }
     write_entries(&mut w, ctx, encode, &page, true);
     w.close("ListBucketResult");
@@ -124,7 +128,7 @@ pub async fn list_objects_v2(ctx: &Ctx) -> ApiResult<Response> {
     let page = ctx.state.store.list_objects(&bucket, &query).await?;
     let mut w = XmlWriter::new();
     w.open("ListBucketResult").leaf("Name", &bucket.name);
-    w.leaf("Prefix", &listing_text(encode, &query.prefix))
+    w.leaf("Prefix", &listing_text(ctx.dialect, encode, &query.prefix))
         .leaf("MaxKeys", &query.max_keys.to_string())
         .leaf("KeyCount", &page.entries.len().to_string());
     if let Some(delimiter) = &query.delimiter {
@@ -144,7 +148,10 @@ pub async fn list_objects_v2(ctx: &Ctx) -> ApiResult<Response> {
         w.leaf("NextContinuationToken", &encode_token(next));
     }
     if let Some(start_after) = start_after {
-        w.leaf("StartAfter", &listing_text(encode, start_after));
+        w.leaf(
+            "StartAfter",
+            &listing_text(ctx.dialect, encode, start_after),
+        );
     }
     write_entries(&mut w, ctx, encode, &page, fetch_owner);
     w.close("ListBucketResult");

@@ -70,16 +70,32 @@ pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
         content,
         user_metadata,
         storage_class,
-        acl: acl_from_request(ctx)?,
+        acl: acl_from_request(ctx, AclTarget::Object)?,
     })
 }
 
+/// What an ACL is for: the default differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AclTarget {
+    /// A bucket: private unless told otherwise.
+    Bucket,
+    /// An object: COS objects inherit the bucket ACL (`default`); S3 objects are private.
+    Object,
+}
+
 /// The canned ACL and grant headers of a request.
-pub fn acl_from_request(ctx: &Ctx) -> ApiResult<Acl> {
-    let canned = ctx.vendor_header("acl").unwrap_or_default().to_string();
+pub fn acl_from_request(ctx: &Ctx, target: AclTarget) -> ApiResult<Acl> {
+    let mut canned = ctx.vendor_header("acl").unwrap_or_default().to_string();
+    if canned.is_empty() {
+        canned = match (target, ctx.dialect) {
+            (AclTarget::Object, Dialect::Cos) => "default",
+            _ => "private",
+        }
+        .to_string();
+    }
     if !matches!(
         canned.as_str(),
-        "" | "private"
+        "private"
             | "public-read"
             | "public-read-write"
             | "default"
@@ -261,12 +277,22 @@ impl Conditions<'_> {
 }
 
 /// Encodes a key (or prefix, marker) for a listing: percent-encoded when the client asked
-/// for `encoding-type=url`, raw otherwise.
-pub fn listing_text(url_encoded: bool, value: &str) -> String {
-    if url_encoded {
-        coffer_proto::encoding::encode_unreserved(value.as_bytes())
-    } else {
-        value.to_string()
+/// for `encoding-type=url`, raw otherwise. COS encodes `/` too (`%2F`, what its SDK
+/// decodes); S3 leaves `/` alone (botocore does not decode every field).
+pub fn listing_text(dialect: Dialect, url_encoded: bool, value: &str) -> String {
+    match (url_encoded, dialect) {
+        (false, _) => value.to_string(),
+        (true, Dialect::Cos) => coffer_proto::encoding::encode_unreserved(value.as_bytes()),
+        (true, Dialect::S3) => coffer_proto::encoding::encode_path(value),
+    }
+}
+
+/// Refuses a `versionId` other than `null`: versioning is not implemented, so no other
+/// version exists (and a DELETE must never remove the current one by mistake).
+pub fn check_version_param(ctx: &Ctx) -> ApiResult<()> {
+    match ctx.param("versionId") {
+        None | Some("") | Some("null") => Ok(()),
+        Some(_) => Err(ApiError::new(ErrorCode::NoSuchVersion)),
     }
 }
 

@@ -146,7 +146,7 @@ pub async fn list_parts(ctx: &Ctx) -> ApiResult<Response> {
     if encode {
         w.leaf("EncodingType", "url");
     }
-    w.leaf("Key", &listing_text(encode, key))
+    w.leaf("Key", &listing_text(ctx.dialect, encode, key))
         .leaf("UploadId", upload_id);
     write_owner(&mut w, "Initiator", ctx, &upload.owner_uin);
     write_owner(&mut w, "Owner", ctx, &upload.owner_uin);
@@ -273,7 +273,7 @@ pub async fn list_uploads(ctx: &Ctx) -> ApiResult<Response> {
         max_uploads: parse_max(ctx, "max-uploads", 1000, 1000)?,
     };
     let page = ctx.state.store.list_uploads(&bucket, &query).await?;
-    let text = |v: &str| listing_text(encode, v);
+    let text = |v: &str| listing_text(ctx.dialect, encode, v);
     let mut w = XmlWriter::new();
     w.open("ListMultipartUploadsResult")
         .leaf("Bucket", &bucket.name);

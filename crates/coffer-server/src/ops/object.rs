@@ -2,7 +2,8 @@
 
 use super::bucket::acl_document;
 use super::{
-    attributes_from_request, traffic_limit, write_object_headers, Conditions, Precondition,
+    attributes_from_request, check_version_param, traffic_limit, write_object_headers, Conditions,
+    Precondition,
 };
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
@@ -116,6 +117,7 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
 /// `GET /key` and `HEAD /key`.
 pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
     let bucket = ctx.bucket().await?;
+    check_version_param(ctx)?;
     let key = ctx.key()?;
     let version = match ctx.state.store.object(&bucket, key).await {
         Ok(version) => version,
@@ -191,6 +193,7 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
 /// `DELETE /key`: idempotent, 204 whether or not the key existed.
 pub async fn delete_object(ctx: &Ctx) -> ApiResult<Response> {
     let bucket = ctx.bucket().await?;
+    check_version_param(ctx)?;
     authorize(ctx, &bucket, Need::Write, None)?;
     let key = ctx.key()?;
     ctx.state.store.delete_object(&bucket, key).await?;
@@ -200,6 +203,7 @@ pub async fn delete_object(ctx: &Ctx) -> ApiResult<Response> {
 /// `GET /key?acl`.
 pub async fn get_object_acl(ctx: &Ctx) -> ApiResult<Response> {
     let bucket = ctx.bucket().await?;
+    check_version_param(ctx)?;
     authorize(ctx, &bucket, Need::Owner, None)?;
     let version: ObjectVersion = ctx.state.store.object(&bucket, ctx.key()?).await?;
     let mut response = Response::xml(
