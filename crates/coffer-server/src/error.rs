@@ -75,6 +75,7 @@ impl From<StoreError> for ApiError {
             StoreError::BucketNotEmpty => ErrorCode::BucketNotEmpty.into(),
             StoreError::NoSuchKey => ErrorCode::NoSuchKey.into(),
             StoreError::NoSuchUpload => ErrorCode::NoSuchUpload.into(),
+            StoreError::PreconditionFailed => ErrorCode::PreconditionFailed.into(),
             StoreError::InvalidPart(n) => ApiError::with_message(
                 ErrorCode::InvalidPart,
                 format!("Part {n} could not be found or its ETag does not match."),

@@ -31,6 +31,9 @@ pub enum StoreError {
     /// A non-last part is under the minimum size.
     #[error("part {0} too small")]
     EntityTooSmall(u32),
+    /// A write precondition (`If-Match`, `If-None-Match`) did not hold.
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// The access key id is already registered.
     #[error("account already exists")]
     AccountExists,

@@ -213,3 +213,25 @@ impl PartRecord {
         coffer_proto::checksum::etag_from_md5(&self.md5)
     }
 }
+
+/// A precondition on the current version that a write checks atomically with the write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// Write unconditionally.
+    #[default]
+    None,
+    /// `If-None-Match: *`: only if the key has no current version.
+    MustNotExist,
+    /// `If-Match`: only if the current version's ETag is in this list (`*`: any version).
+    IfMatch(String),
+}
+
+/// How a version is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    /// The version's extents reference blobs that already exist (a copy): each must still be
+    /// referenced, else the write fails with `NoSuchKey` (the source vanished meanwhile).
+    pub shares_blobs: bool,
+    /// A precondition on the current version.
+    pub condition: WriteCondition,
+}

@@ -12,7 +12,7 @@ use crate::meta::{
 };
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, DataLocation, Extent, ObjectAttributes, ObjectKind,
-    ObjectVersion, PartRecord, UploadRecord,
+    ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
 };
 use crate::pins::{BlobPins, PinGuard};
 use crate::staging::{ObjectWriter, StagedData, StagedLocation};
@@ -158,6 +158,7 @@ impl Store {
         staged: StagedData,
         attributes: ObjectAttributes,
         owner_uin: &str,
+        condition: WriteCondition,
     ) -> StoreResult<ObjectVersion> {
         let etag = etag_from_md5(&staged.md5);
         let (data, inline, guard) = match staged.location {
@@ -187,7 +188,16 @@ impl Store {
         };
         let released = self
             .meta
-            .put_object(bucket, key, version.clone(), inline, false)
+            .put_object(
+                bucket,
+                key,
+                version.clone(),
+                inline,
+                PutOptions {
+                    shares_blobs: false,
+                    condition,
+                },
+            )
             .await?;
         // Committed: the blob now belongs to the metadata.
         if let Some(guard) = guard {
@@ -249,7 +259,16 @@ impl Store {
         };
         let released = self
             .meta
-            .put_object(dst_bucket, dst_key, version.clone(), inline, true)
+            .put_object(
+                dst_bucket,
+                dst_key,
+                version.clone(),
+                inline,
+                PutOptions {
+                    shares_blobs: true,
+                    condition: WriteCondition::None,
+                },
+            )
             .await?;
         self.release(released);
         Ok(version)

@@ -14,7 +14,7 @@ use coffer_proto::checksum::{etag_from_md5, parse_content_md5};
 use coffer_proto::names::validate_object_key;
 use coffer_proto::range::{ByteRange, ResolvedRange};
 use coffer_proto::{Dialect, ErrorCode};
-use coffer_store::model::ObjectVersion;
+use coffer_store::model::{ObjectVersion, WriteCondition};
 use coffer_store::{ObjectWriter, StagedData};
 
 /// Largest single PUT or part: 5 GiB.
@@ -93,6 +93,19 @@ impl Throttle {
     }
 }
 
+/// The conditional-write headers of a PUT: `If-None-Match: *` and `If-Match`.
+fn write_condition(ctx: &Ctx) -> ApiResult<WriteCondition> {
+    match (ctx.header("if-none-match"), ctx.header("if-match")) {
+        (None, None) => Ok(WriteCondition::None),
+        (Some("*"), None) => Ok(WriteCondition::MustNotExist),
+        (None, Some(list)) => Ok(WriteCondition::IfMatch(list.to_string())),
+        _ => Err(ApiError::with_message(
+            ErrorCode::NotImplemented,
+            "Only If-None-Match: * or If-Match is supported on writes.",
+        )),
+    }
+}
+
 /// `PUT /key`.
 pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
     let bucket = ctx.bucket().await?;
@@ -100,12 +113,20 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     let key = ctx.key()?;
     validate_object_key(key)?;
     let attributes = attributes_from_request(ctx)?;
+    let condition = write_condition(ctx)?;
     let writer = ctx.state.store.object_writer(payload.length())?;
     let staged = stage_payload(ctx, payload, writer).await?;
     let version = ctx
         .state
         .store
-        .put_object(&bucket, key, staged, attributes, ctx.caller_uin())
+        .put_object(
+            &bucket,
+            key,
+            staged,
+            attributes,
+            ctx.caller_uin(),
+            condition,
+        )
         .await?;
     let mut response = Response::new(200).header("ETag", version.etag.clone());
     if ctx.dialect == Dialect::Cos {

@@ -331,3 +331,31 @@ async fn put_without_length_is_411() {
     let response = server.send(req).await;
     assert_eq!(response.status, 411, "{}", response.text());
 }
+
+#[tokio::test]
+async fn conditional_puts() {
+    let server = TestServer::with_bucket().await;
+    let created = server.send(Req::put(BUCKET, "/cp").header("If-None-Match", "*").body("1")).await;
+    assert_eq!(created.status, 200);
+    let again = server.send(Req::put(BUCKET, "/cp").header("If-None-Match", "*").body("2")).await;
+    assert_eq!(again.status, 412);
+    let etag = created.header("ETag").expect("etag");
+    let wrong = server.send(Req::put(BUCKET, "/cp").header("If-Match", "\"nope\"").body("3")).await;
+    assert_eq!(wrong.status, 412);
+    let right = server.send(Req::put(BUCKET, "/cp").header("If-Match", &etag).body("4")).await;
+    assert_eq!(right.status, 200);
+    let missing = server.send(Req::put(BUCKET, "/absent").header("If-Match", "*").body("5")).await;
+    assert_eq!(missing.status, 412);
+    assert_eq!(server.send(Req::get(BUCKET, "/cp")).await.body, b"4");
+}
+
+#[tokio::test]
+async fn version_ids_other_than_null_never_touch_the_current_object() {
+    let server = TestServer::with_bucket().await;
+    server.send(Req::put(BUCKET, "/v").body("x")).await;
+    let delete = server.send(Req::new("DELETE", BUCKET, "/v").param("versionId", "3sL4kqtJlcpXroDTDmJ")).await;
+    assert_eq!(delete.status, 404);
+    let get = server.send(Req::get(BUCKET, "/v").param("versionId", "3sL4kqtJlcpXroDTDmJ")).await;
+    assert_eq!(get.xml("Code").as_deref(), Some("NoSuchVersion"));
+    assert_eq!(server.send(Req::get(BUCKET, "/v").param("versionId", "null")).await.status, 200);
+}

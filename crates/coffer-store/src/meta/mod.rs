@@ -10,7 +10,9 @@ mod redb_store;
 pub use redb_store::RedbMetadata;
 
 use crate::error::StoreResult;
-use crate::model::{AccountRecord, BlobId, BucketRecord, ObjectVersion, PartRecord, UploadRecord};
+use crate::model::{
+    AccountRecord, BlobId, BucketRecord, ObjectVersion, PartRecord, PutOptions, UploadRecord,
+};
 use async_trait::async_trait;
 
 /// Parameters of an object listing (S3 ListObjects V1 semantics).
@@ -126,16 +128,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// Inline bytes by id.
     async fn inline_data(&self, id: u128) -> StoreResult<Vec<u8>>;
     /// Makes `version` the current version of `key`, replacing any previous one. `inline`
-    /// carries the bytes when `version.data` is inline. With `shares_blobs`, the version's
-    /// extents reference blobs that already exist (a copy): each must still be referenced,
-    /// else `NoSuchKey` (the source vanished meanwhile). Returns blobs no longer referenced.
+    /// carries the bytes when `version.data` is inline; `options` say whether the extents
+    /// are shared with another version and what must hold of the current version
+    /// (`PreconditionFailed` otherwise). Returns blobs no longer referenced.
     async fn put_object(
         &self,
         bucket: &BucketRecord,
         key: &str,
         version: ObjectVersion,
         inline: Option<Vec<u8>>,
-        shares_blobs: bool,
+        options: PutOptions,
     ) -> StoreResult<Vec<BlobId>>;
     /// Removes the current version of `key`; returns the removed version (if any) and the
     /// blobs no longer referenced.

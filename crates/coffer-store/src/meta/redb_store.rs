@@ -15,7 +15,8 @@ use super::{
 use crate::codec::{decode, encode};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    AccountRecord, BlobId, BucketRecord, DataLocation, ObjectVersion, PartRecord, UploadRecord,
+    AccountRecord, BlobId, BucketRecord, DataLocation, ObjectVersion, PartRecord, PutOptions,
+    UploadRecord, WriteCondition,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -521,14 +522,33 @@ impl MetadataStore for RedbMetadata {
         key: &str,
         version: ObjectVersion,
         inline: Option<Vec<u8>>,
-        shares_blobs: bool,
+        options: PutOptions,
     ) -> StoreResult<Vec<BlobId>> {
         let bucket = bucket.clone();
         let key = key.to_string();
         self.write(move |txn| {
             check_bucket(txn, &bucket)?;
-            if shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
+            if options.shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
                 return Err(StoreError::NoSuchKey);
+            }
+            if options.condition != WriteCondition::None {
+                let objects = txn.open_table(OBJECTS)?;
+                let current = objects.get(object_key(bucket.id, &key).as_slice())?;
+                let current_etag = match current {
+                    Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
+                    None => None,
+                };
+                let holds = match (&options.condition, current_etag) {
+                    (WriteCondition::None, _) => true,
+                    (WriteCondition::MustNotExist, current) => current.is_none(),
+                    (WriteCondition::IfMatch(_), None) => false,
+                    (WriteCondition::IfMatch(list), Some(etag)) => {
+                        coffer_proto::checksum::etag_list_matches(list, &etag)
+                    }
+                };
+                if !holds {
+                    return Err(StoreError::PreconditionFailed);
+                }
             }
             let mut released = Vec::new();
             if let (DataLocation::Inline(id), Some(bytes)) = (&version.data, &inline) {

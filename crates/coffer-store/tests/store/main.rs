@@ -45,7 +45,7 @@ async fn put(store: &Store, bucket: &BucketRecord, key: &str, data: &[u8]) {
     }
     let staged = writer.finish().await.expect("finish");
     store
-        .put_object(bucket, key, staged, attributes(), "1")
+        .put_object(bucket, key, staged, attributes(), "1", Default::default())
         .await
         .expect("put");
 }
