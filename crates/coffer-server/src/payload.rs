@@ -7,6 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::RequestBody;
 use bytes::Bytes;
 use coffer_proto::auth::chunked::ChunkedDecoder;
+use coffer_proto::checksum::FlexibleChecksum;
 use coffer_proto::ErrorCode;
 use sha2::{Digest, Sha256};
 
@@ -19,12 +20,56 @@ enum State {
     Chunked(Box<ChunkedDecoder>),
 }
 
+/// An `x-amz-checksum-*` the payload must match: given in a header, or in the aws-chunked
+/// trailer named by `x-amz-trailer`.
+#[derive(Debug)]
+pub struct ChecksumCheck {
+    checksum: FlexibleChecksum,
+    /// The header's value, or `None` when it comes in the trailer.
+    expected: Option<String>,
+}
+
+impl ChecksumCheck {
+    /// The check a request asks for, if any.
+    pub fn from_headers(
+        header: impl Fn(&str) -> Option<String>,
+    ) -> ApiResult<Option<ChecksumCheck>> {
+        for algorithm in ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] {
+            let name = format!("x-amz-checksum-{algorithm}");
+            if let Some(value) = header(&name) {
+                let checksum = FlexibleChecksum::named(algorithm)
+                    .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest))?;
+                return Ok(Some(ChecksumCheck {
+                    checksum,
+                    expected: Some(value),
+                }));
+            }
+        }
+        if let Some(trailer) = header("x-amz-trailer") {
+            let checksum = FlexibleChecksum::named(&trailer).ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::InvalidRequest,
+                    format!("Unsupported trailer {trailer}."),
+                )
+            })?;
+            return Ok(Some(ChecksumCheck {
+                checksum,
+                expected: None,
+            }));
+        }
+        Ok(None)
+    }
+}
+
 /// A request body, checked as it streams.
 pub struct Payload<'r, 'b> {
     body: &'r mut RequestBody<'b>,
     state: State,
     decoded_length: Option<u64>,
     finished: bool,
+    checksum: Option<ChecksumCheck>,
+    /// The verified `(header name, value)` once the payload ended.
+    verified_checksum: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for Payload<'_, '_> {
@@ -36,11 +81,13 @@ impl std::fmt::Debug for Payload<'_, '_> {
 }
 
 impl<'r, 'b> Payload<'r, 'b> {
-    /// Wraps a body. `decoded_length` is `x-amz-decoded-content-length` for aws-chunked.
+    /// Wraps a body. `decoded_length` is `x-amz-decoded-content-length` for aws-chunked;
+    /// `checksum` an `x-amz-checksum-*` to verify.
     pub fn new(
         body: &'r mut RequestBody<'b>,
         check: PayloadCheck,
         decoded_length: Option<u64>,
+        checksum: Option<ChecksumCheck>,
     ) -> Self {
         let state = match check {
             PayloadCheck::None => State::Plain,
@@ -56,6 +103,52 @@ impl<'r, 'b> Payload<'r, 'b> {
             state,
             decoded_length: if is_chunked { decoded_length } else { None },
             finished: false,
+            checksum,
+            verified_checksum: None,
+        }
+    }
+
+    /// The `x-amz-checksum-*` header and value the payload was verified against, to echo.
+    pub fn verified_checksum(&self) -> Option<(String, String)> {
+        self.verified_checksum.clone()
+    }
+
+    /// Feeds payload bytes to the flexible checksum, or checks it at the end.
+    fn account(&mut self, chunk: Option<&Bytes>) -> ApiResult<()> {
+        let Some(check) = self.checksum.as_mut() else {
+            return Ok(());
+        };
+        match chunk {
+            Some(bytes) => {
+                check.checksum.update(bytes);
+                Ok(())
+            }
+            None => {
+                let name = check.checksum.header_name();
+                let expected = match (&check.expected, &self.state) {
+                    (Some(value), _) => Some(value.clone()),
+                    (None, State::Chunked(decoder)) => decoder.trailer(&name).map(str::to_string),
+                    (None, _) => None,
+                };
+                let Some(expected) = expected else {
+                    return Err(ApiError::with_message(
+                        ErrorCode::InvalidRequest,
+                        format!("The trailer {name} is missing."),
+                    ));
+                };
+                let actual = check.checksum.finish_base64();
+                if actual != expected.trim() {
+                    return Err(ApiError::with_message(
+                        ErrorCode::BadDigest,
+                        format!(
+                            "The {} you specified did not match the calculated checksum.",
+                            check.checksum.algorithm().to_ascii_uppercase()
+                        ),
+                    ));
+                }
+                self.verified_checksum = Some((name, actual));
+                Ok(())
+            }
         }
     }
 
@@ -77,6 +170,12 @@ impl<'r, 'b> Payload<'r, 'b> {
         if self.finished {
             return Ok(None);
         }
+        let chunk = self.next_checked_chunk().await?;
+        self.account(chunk.as_ref())?;
+        Ok(chunk)
+    }
+
+    async fn next_checked_chunk(&mut self) -> ApiResult<Option<Bytes>> {
         loop {
             let raw = self.body.next_chunk().await?;
             match &mut self.state {

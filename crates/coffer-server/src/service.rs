@@ -7,7 +7,7 @@ use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Handler, Rejection, Request, RequestBody, Response};
 use crate::ops::{bucket, copy, delete_many, list, multipart, object, service};
-use crate::payload::Payload;
+use crate::payload::{ChecksumCheck, Payload};
 use crate::router::{route, Operation, RouteInput};
 use crate::state::AppState;
 use bytes::Bytes;
@@ -75,7 +75,26 @@ impl CofferHandler {
                 let decoded_length = ctx
                     .header("x-amz-decoded-content-length")
                     .and_then(|v| v.parse::<u64>().ok());
-                let mut payload = Payload::new(body, payload_check, decoded_length);
+                let checksum = match ChecksumCheck::from_headers(|name| {
+                    ctx.header(name).map(str::to_string)
+                }) {
+                    Ok(checksum) => checksum,
+                    Err(error) => {
+                        let response =
+                            render_error(ctx.dialect, &request_id, &ctx.resource(), &error);
+                        let bucket = ctx.target.bucket.clone().unwrap_or_default();
+                        let key = ctx.target.key.clone().unwrap_or_default();
+                        return self.finish(
+                            response,
+                            dialect,
+                            &request_id,
+                            &method,
+                            (&bucket, &key, 0),
+                            started,
+                        );
+                    }
+                };
+                let mut payload = Payload::new(body, payload_check, decoded_length, checksum);
                 let result = dispatch(operation, &ctx, &mut payload).await;
                 drop(payload);
                 let response = match result {
@@ -87,8 +106,27 @@ impl CofferHandler {
                 (response, bucket, key, body.received())
             }
         };
-        let mut response = response;
-        decorate(&mut response, dialect, &request_id);
+        self.finish(
+            response,
+            dialect,
+            &request_id,
+            &method,
+            (&bucket, &key, received),
+            started,
+        )
+    }
+
+    /// Adds the common headers and logs the request line.
+    fn finish(
+        &self,
+        mut response: Response,
+        dialect: Dialect,
+        request_id: &str,
+        method: &str,
+        (bucket, key, received): (&str, &str, u64),
+        started: Instant,
+    ) -> Response {
+        decorate(&mut response, dialect, request_id);
         tracing::info!(
             target: "coffer::request",
             %method,

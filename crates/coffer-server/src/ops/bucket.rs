@@ -1,6 +1,6 @@
 //! Bucket operations: create, delete, head, location, ACL.
 
-use super::{acl_from_request, write_owner, AclTarget, MAX_XML_BODY};
+use super::{acl_from_request, refuse_unsupported_headers, write_owner, AclTarget, MAX_XML_BODY};
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -18,6 +18,7 @@ pub async fn create_bucket(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResul
         .as_ref()
         .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
     let name = ctx.bucket_name()?;
+    refuse_unsupported_headers(ctx)?;
     match ctx.dialect {
         Dialect::Cos => {
             let appid = validate_cos_bucket_name(name)?;

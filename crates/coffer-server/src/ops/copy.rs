@@ -1,6 +1,9 @@
 //! PUT Object - Copy, and the copy-source parsing shared with UploadPartCopy.
 
-use super::{acl_from_request, attributes_from_request, AclTarget, Conditions, Precondition};
+use super::{
+    acl_from_request, attributes_from_request, refuse_unsupported_headers, AclTarget, Conditions,
+    Precondition,
+};
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -104,6 +107,7 @@ pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
     authorize(ctx, &bucket, Need::Write, None)?;
     let key = ctx.key()?;
     validate_object_key(key)?;
+    refuse_unsupported_headers(ctx)?;
     let header = ctx
         .vendor_header("copy-source")
         .unwrap_or_default()

@@ -287,6 +287,37 @@ pub fn listing_text(dialect: Dialect, url_encoded: bool, value: &str) -> String 
     }
 }
 
+/// Refuses requests that ask for features not implemented yet, rather than silently
+/// ignoring them: server-side encryption, object lock, tagging.
+pub fn refuse_unsupported_headers(ctx: &Ctx) -> ApiResult<()> {
+    for (name, value) in &ctx.request.headers {
+        let lower = name.to_ascii_lowercase();
+        let feature = if lower.starts_with("x-amz-server-side-encryption")
+            || lower.starts_with("x-cos-server-side-encryption")
+        {
+            Some("Server-side encryption")
+        } else if lower.starts_with("x-amz-object-lock-") {
+            Some("Object lock")
+        } else if lower == "x-amz-bucket-object-lock-enabled" {
+            String::from_utf8_lossy(value)
+                .trim()
+                .eq_ignore_ascii_case("true")
+                .then_some("Object lock")
+        } else if lower == "x-amz-tagging" || lower == "x-cos-tagging" {
+            Some("Object tagging")
+        } else {
+            None
+        };
+        if let Some(feature) = feature {
+            return Err(ApiError::with_message(
+                ErrorCode::NotImplemented,
+                format!("{feature} is not implemented yet."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a `versionId` other than `null`: versioning is not implemented, so no other
 /// version exists (and a DELETE must never remove the current one by mistake).
 pub fn check_version_param(ctx: &Ctx) -> ApiResult<()> {

@@ -4,7 +4,8 @@
 use super::copy::load_source;
 use super::object::{stage_payload, staged_etag};
 use super::{
-    attributes_from_request, listing_text, parse_max, url_encoding, write_owner, MAX_XML_BODY,
+    attributes_from_request, listing_text, parse_max, refuse_unsupported_headers, url_encoding,
+    write_owner, MAX_XML_BODY,
 };
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
@@ -31,6 +32,7 @@ pub async fn create(ctx: &Ctx) -> ApiResult<Response> {
     authorize(ctx, &bucket, Need::Write, None)?;
     let key = ctx.key()?;
     validate_object_key(key)?;
+    refuse_unsupported_headers(ctx)?;
     let attributes = attributes_from_request(ctx)?;
     let upload = ctx
         .state
@@ -53,6 +55,7 @@ pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<
     let key = ctx.key()?;
     let part_number = parse_part_number(ctx.param("partNumber").unwrap_or_default())?;
     let upload_id = upload_id(ctx)?;
+    refuse_unsupported_headers(ctx)?;
     // Refuse early, before receiving a body destined for nothing.
     ctx.state.store.upload(&bucket, key, upload_id).await?;
     let writer = ctx.state.store.part_writer(payload.length())?;
@@ -66,6 +69,9 @@ pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<
     let mut response = Response::new(200).header("ETag", etag);
     if ctx.dialect == Dialect::Cos {
         response.push_header("x-cos-hash-crc64ecma", crc.to_string());
+    }
+    if let Some((name, value)) = payload.verified_checksum() {
+        response.push_header(name, value);
     }
     Ok(response)
 }

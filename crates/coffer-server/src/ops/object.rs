@@ -2,8 +2,8 @@
 
 use super::bucket::acl_document;
 use super::{
-    attributes_from_request, check_version_param, traffic_limit, write_object_headers, Conditions,
-    Precondition,
+    attributes_from_request, check_version_param, refuse_unsupported_headers, traffic_limit,
+    write_object_headers, Conditions, Precondition,
 };
 use crate::access::{authorize, Need};
 use crate::context::Ctx;
@@ -112,6 +112,7 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     authorize(ctx, &bucket, Need::Write, None)?;
     let key = ctx.key()?;
     validate_object_key(key)?;
+    refuse_unsupported_headers(ctx)?;
     let attributes = attributes_from_request(ctx)?;
     let condition = write_condition(ctx)?;
     let writer = ctx.state.store.object_writer(payload.length())?;
@@ -131,6 +132,9 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     let mut response = Response::new(200).header("ETag", version.etag.clone());
     if ctx.dialect == Dialect::Cos {
         response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
+    }
+    if let Some((name, value)) = payload.verified_checksum() {
+        response.push_header(name, value);
     }
     Ok(response)
 }

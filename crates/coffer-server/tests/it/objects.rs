@@ -335,16 +335,42 @@ async fn put_without_length_is_411() {
 #[tokio::test]
 async fn conditional_puts() {
     let server = TestServer::with_bucket().await;
-    let created = server.send(Req::put(BUCKET, "/cp").header("If-None-Match", "*").body("1")).await;
+    let created = server
+        .send(
+            Req::put(BUCKET, "/cp")
+                .header("If-None-Match", "*")
+                .body("1"),
+        )
+        .await;
     assert_eq!(created.status, 200);
-    let again = server.send(Req::put(BUCKET, "/cp").header("If-None-Match", "*").body("2")).await;
+    let again = server
+        .send(
+            Req::put(BUCKET, "/cp")
+                .header("If-None-Match", "*")
+                .body("2"),
+        )
+        .await;
     assert_eq!(again.status, 412);
     let etag = created.header("ETag").expect("etag");
-    let wrong = server.send(Req::put(BUCKET, "/cp").header("If-Match", "\"nope\"").body("3")).await;
+    let wrong = server
+        .send(
+            Req::put(BUCKET, "/cp")
+                .header("If-Match", "\"nope\"")
+                .body("3"),
+        )
+        .await;
     assert_eq!(wrong.status, 412);
-    let right = server.send(Req::put(BUCKET, "/cp").header("If-Match", &etag).body("4")).await;
+    let right = server
+        .send(Req::put(BUCKET, "/cp").header("If-Match", &etag).body("4"))
+        .await;
     assert_eq!(right.status, 200);
-    let missing = server.send(Req::put(BUCKET, "/absent").header("If-Match", "*").body("5")).await;
+    let missing = server
+        .send(
+            Req::put(BUCKET, "/absent")
+                .header("If-Match", "*")
+                .body("5"),
+        )
+        .await;
     assert_eq!(missing.status, 412);
     assert_eq!(server.send(Req::get(BUCKET, "/cp")).await.body, b"4");
 }
@@ -353,9 +379,45 @@ async fn conditional_puts() {
 async fn version_ids_other_than_null_never_touch_the_current_object() {
     let server = TestServer::with_bucket().await;
     server.send(Req::put(BUCKET, "/v").body("x")).await;
-    let delete = server.send(Req::new("DELETE", BUCKET, "/v").param("versionId", "3sL4kqtJlcpXroDTDmJ")).await;
+    let delete = server
+        .send(Req::new("DELETE", BUCKET, "/v").param("versionId", "3sL4kqtJlcpXroDTDmJ"))
+        .await;
     assert_eq!(delete.status, 404);
-    let get = server.send(Req::get(BUCKET, "/v").param("versionId", "3sL4kqtJlcpXroDTDmJ")).await;
+    let get = server
+        .send(Req::get(BUCKET, "/v").param("versionId", "3sL4kqtJlcpXroDTDmJ"))
+        .await;
     assert_eq!(get.xml("Code").as_deref(), Some("NoSuchVersion"));
-    assert_eq!(server.send(Req::get(BUCKET, "/v").param("versionId", "null")).await.status, 200);
+    assert_eq!(
+        server
+            .send(Req::get(BUCKET, "/v").param("versionId", "null"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn unsupported_features_are_refused_not_ignored() {
+    let server = TestServer::with_bucket().await;
+    for (name, value) in [
+        ("x-cos-server-side-encryption", "AES256"),
+        ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+        ("x-amz-object-lock-mode", "GOVERNANCE"),
+        ("x-amz-tagging", "a=b"),
+    ] {
+        let response = server.send(Req::put(BUCKET, "/f").header(name, value).body("x")).await;
+        assert_eq!(response.status, 501, "{name}");
+    }
+    assert_eq!(server.send(Req::get(BUCKET, "/f")).await.status, 404);
+}
+
+#[tokio::test]
+async fn flexible_checksums_are_verified_and_echoed() {
+    let server = TestServer::with_bucket().await;
+    let good = server.send(Req::put(BUCKET, "/crc").header("x-amz-checksum-crc32", "DUoRhQ==").body("hello world")).await;
+    assert_eq!(good.status, 200, "{}", good.text());
+    assert_eq!(good.header("x-amz-checksum-crc32").as_deref(), Some("DUoRhQ=="));
+    let bad = server.send(Req::put(BUCKET, "/crc2").header("x-amz-checksum-crc32", "AAAAAA==").body("hello world")).await;
+    assert_eq!(bad.xml("Code").as_deref(), Some("BadDigest"));
+    assert_eq!(server.send(Req::get(BUCKET, "/crc2")).await.status, 404);
 }
