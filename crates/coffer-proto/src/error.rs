@@ -69,6 +69,8 @@ error_codes! {
     IncompleteBody => 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
     /// The Authorization header could not be parsed.
     AuthorizationHeaderMalformed => 400, "The authorization header is malformed.";
+    /// A presigned URL's query parameters are not valid.
+    AuthorizationQueryParametersError => 400, "The query parameters of the presigned request are not valid.";
     /// A header value is not valid.
     InvalidHeader => 400, "A header value is not valid.";
     /// The x-amz-content-sha256 does not match the body.

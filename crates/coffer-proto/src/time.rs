@@ -25,10 +25,17 @@ pub fn parse_http_date(value: &str) -> Option<i64> {
         let secs = t.duration_since(UNIX_EPOCH).ok()?.as_secs();
         return i64::try_from(secs).ok();
     }
-    let without_weekday = value.split_once(", ").map_or(value, |(_, rest)| rest);
-    chrono::NaiveDateTime::parse_from_str(without_weekday, "%d %b %Y %H:%M:%S GMT")
+    let without_weekday = value
+        .split_once(", ")
+        .map_or(value, |(_, rest)| rest)
+        .trim();
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(without_weekday, "%d %b %Y %H:%M:%S GMT") {
+        return Some(t.and_utc().timestamp());
+    }
+    // RFC 2822 with a numeric zone (`+0000`, `-0000`), as some clients write `Date`.
+    chrono::DateTime::parse_from_str(without_weekday, "%d %b %Y %H:%M:%S %z")
         .ok()
-        .map(|t| t.and_utc().timestamp())
+        .map(|t| t.timestamp())
 }
 
 /// Parses an ISO 8601 / RFC 3339 timestamp into seconds since the epoch.

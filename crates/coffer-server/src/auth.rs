@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use coffer_proto::auth::chunked::ChunkedMode;
 use coffer_proto::auth::sigv4::{PayloadMode, SigV4Auth};
-use coffer_proto::auth::{cos, detect_scheme, sigv2, sigv4, AuthScheme, RequestView};
+use coffer_proto::auth::{cos, detect_scheme, sigv2, sigv4, AuthError, AuthScheme, RequestView};
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::AccountRecord;
 use coffer_store::Store;
@@ -96,7 +96,8 @@ pub async fn authenticate(
         raw_query: &request.raw_query,
         headers: &headers,
     };
-    match detect_scheme(&view) {
+    let scheme = detect_scheme(&view);
+    match scheme {
         AuthScheme::Anonymous => Ok(Authenticated {
             caller: None,
             dialect: dialect_of(request),
@@ -114,10 +115,26 @@ pub async fn authenticate(
             })
         }
         AuthScheme::SigV4Header | AuthScheme::SigV4Query => {
-            let auth = SigV4Auth::from_request(&view)?
+            let presigned = scheme == AuthScheme::SigV4Query;
+            // Malformed authorization: S3 names the header or the query form in the code.
+            let refine = |e: AuthError| -> ApiError {
+                let code = match (&e, presigned) {
+                    (AuthError::Malformed(_) | AuthError::MissingSecurityField(_), true) => {
+                        ErrorCode::AuthorizationQueryParametersError
+                    }
+                    (AuthError::Malformed(_) | AuthError::MissingSecurityField(_), false) => {
+                        ErrorCode::AuthorizationHeaderMalformed
+                    }
+                    _ => return ApiError::from(e),
+                };
+                ApiError::with_message(code, e.to_string())
+            };
+            let auth = SigV4Auth::from_request(&view)
+                .map_err(refine)?
                 .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
             let account = lookup(store, auth.access_key()).await?;
-            let context = sigv4::verify(&auth, &account.secret_key, &view, now_unix)?;
+            let context =
+                sigv4::verify(&auth, &account.secret_key, &view, now_unix).map_err(refine)?;
             let payload = match &context.payload {
                 PayloadMode::Unsigned => PayloadCheck::None,
                 PayloadMode::Sha256(hex) => PayloadCheck::Sha256(hex.clone()),

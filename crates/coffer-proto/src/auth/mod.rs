@@ -57,6 +57,10 @@ pub enum AuthError {
     /// (→ 403 `AccessDenied`, "Request is not valid yet").
     #[error("Request is not valid yet")]
     NotYetValid,
+    /// The request's `Date` / `x-amz-date` is missing or unreadable (→ 403 `AccessDenied`,
+    /// "AWS authentication requires a valid Date or x-amz-date header").
+    #[error("AWS authentication requires a valid Date or x-amz-date header: {0}")]
+    InvalidDate(String),
     /// The request's timestamp is too far from the server clock
     /// (→ 403 `RequestTimeTooSkewed`).
     #[error("The difference between the request time and the server's time is too large.")]
@@ -87,6 +91,7 @@ impl AuthError {
             | AuthError::MissingSecurityField(_) => 400,
             AuthError::Expired
             | AuthError::NotYetValid
+            | AuthError::InvalidDate(_)
             | AuthError::TimeTooSkewed
             | AuthError::UnsignedHeader(_)
             | AuthError::SignatureMismatch { .. } => 403,
@@ -102,9 +107,10 @@ impl AuthError {
             AuthError::Malformed(_)
             | AuthError::UnsupportedAlgorithm(_)
             | AuthError::MissingSecurityField(_) => ErrorCode::InvalidArgument,
-            AuthError::Expired | AuthError::NotYetValid | AuthError::UnsignedHeader(_) => {
-                ErrorCode::AccessDenied
-            }
+            AuthError::Expired
+            | AuthError::NotYetValid
+            | AuthError::InvalidDate(_)
+            | AuthError::UnsignedHeader(_) => ErrorCode::AccessDenied,
             AuthError::TimeTooSkewed => ErrorCode::RequestTimeTooSkewed,
             AuthError::SignatureMismatch { .. } => ErrorCode::SignatureDoesNotMatch,
         }

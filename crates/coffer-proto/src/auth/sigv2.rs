@@ -233,14 +233,9 @@ fn parse_expires(s: &str) -> Result<u64, AuthError> {
 /// before 1970.
 pub fn parse_date(s: &str) -> Option<u64> {
     let s = s.trim();
-    if let Ok(t) = httpdate::parse_http_date(s) {
-        return t
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs());
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc2822(s) {
-        return u64::try_from(t.timestamp()).ok();
+    // HTTP dates and RFC 2822 with numeric zones, tolerating a wrong weekday.
+    if let Some(t) = crate::time::parse_http_date(s) {
+        return u64::try_from(t).ok();
     }
     super::sigv4::parse_amz_date(s)
 }
@@ -521,12 +516,12 @@ pub fn verify(
             let (name, value) = match (req.header("x-amz-date"), req.header("date")) {
                 (Some(v), _) => ("x-amz-date", v),
                 (None, Some(v)) => ("Date", v),
-                (None, None) => return Err(AuthError::MissingSecurityField("Date".into())),
+                (None, None) => return Err(AuthError::InvalidDate("none given".into())),
             };
             let text = std::str::from_utf8(trim_ascii(value))
-                .map_err(|_| AuthError::Malformed(format!("{name} is not UTF-8")))?;
+                .map_err(|_| AuthError::InvalidDate(format!("{name} is not UTF-8")))?;
             let time = parse_date(text)
-                .ok_or_else(|| AuthError::Malformed(format!("bad {name} {text:?}")))?;
+                .ok_or_else(|| AuthError::InvalidDate(format!("bad {name} {text:?}")))?;
             if time.abs_diff(now_unix) > MAX_SKEW_SECS {
                 return Err(AuthError::TimeTooSkewed);
             }
@@ -1272,7 +1267,7 @@ mod tests {
         let h: Headers = vec![("Authorization", auth.as_bytes())];
         assert_eq!(
             check(&req("GET", "", &h), path, GET_TIME),
-            Err(AuthError::MissingSecurityField("Date".into()))
+            Err(AuthError::InvalidDate("none given".into()))
         );
         // Unparsable dates, in either header.
         let cases: [(&str, &[u8]); 5] = [
@@ -1287,7 +1282,7 @@ mod tests {
             assert!(
                 matches!(
                     check(&req("GET", "", &h), path, GET_TIME),
-                    Err(AuthError::Malformed(_))
+                    Err(AuthError::InvalidDate(_))
                 ),
                 "{name}: {bad:?}"
             );

@@ -566,19 +566,17 @@ pub fn verify(
         None => {
             if let Some(d) = header_str(req, "x-amz-date")? {
                 let t = parse_amz_date(d)
-                    .ok_or_else(|| AuthError::Malformed(format!("bad x-amz-date {d:?}")))?;
+                    .ok_or_else(|| AuthError::InvalidDate(format!("bad x-amz-date {d:?}")))?;
                 (d.to_string(), t)
             } else if let Some(d) = header_str(req, "date")? {
-                let t = httpdate::parse_http_date(d)
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_secs())
-                    .ok_or_else(|| AuthError::Malformed(format!("bad Date {d:?}")))?;
+                let t = crate::time::parse_http_date(d)
+                    .and_then(|t| u64::try_from(t).ok())
+                    .ok_or_else(|| AuthError::InvalidDate(format!("bad Date {d:?}")))?;
                 let ts = format_amz_date(t)
-                    .ok_or_else(|| AuthError::Malformed(format!("bad Date {d:?}")))?;
+                    .ok_or_else(|| AuthError::InvalidDate(format!("bad Date {d:?}")))?;
                 (ts, t)
             } else {
-                return Err(AuthError::MissingSecurityField("x-amz-date".into()));
+                return Err(AuthError::InvalidDate("no x-amz-date or Date".into()));
             }
         }
     };
@@ -1027,14 +1025,14 @@ mod tests {
             .collect();
         assert_eq!(
             check(&req("GET", "/test.txt", "", &h), NOW),
-            Err(AuthError::MissingSecurityField("x-amz-date".into()))
+            Err(AuthError::InvalidDate("no x-amz-date or Date".into()))
         );
         // A garbage date.
         let mut h = base.clone();
         h[3] = ("x-amz-date", b"2013-05-24T00:00:00Z");
         assert!(matches!(
             check(&req("GET", "/test.txt", "", &h), NOW),
-            Err(AuthError::Malformed(_))
+            Err(AuthError::InvalidDate(_))
         ));
     }
 

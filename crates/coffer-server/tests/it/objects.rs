@@ -405,7 +405,9 @@ async fn unsupported_features_are_refused_not_ignored() {
         ("x-amz-object-lock-mode", "GOVERNANCE"),
         ("x-amz-tagging", "a=b"),
     ] {
-        let response = server.send(Req::put(BUCKET, "/f").header(name, value).body("x")).await;
+        let response = server
+            .send(Req::put(BUCKET, "/f").header(name, value).body("x"))
+            .await;
         assert_eq!(response.status, 501, "{name}");
     }
     assert_eq!(server.send(Req::get(BUCKET, "/f")).await.status, 404);
@@ -414,10 +416,25 @@ async fn unsupported_features_are_refused_not_ignored() {
 #[tokio::test]
 async fn flexible_checksums_are_verified_and_echoed() {
     let server = TestServer::with_bucket().await;
-    let good = server.send(Req::put(BUCKET, "/crc").header("x-amz-checksum-crc32", "DUoRhQ==").body("hello world")).await;
+    let good = server
+        .send(
+            Req::put(BUCKET, "/crc")
+                .header("x-amz-checksum-crc32", "DUoRhQ==")
+                .body("hello world"),
+        )
+        .await;
     assert_eq!(good.status, 200, "{}", good.text());
-    assert_eq!(good.header("x-amz-checksum-crc32").as_deref(), Some("DUoRhQ=="));
-    let bad = server.send(Req::put(BUCKET, "/crc2").header("x-amz-checksum-crc32", "AAAAAA==").body("hello world")).await;
+    assert_eq!(
+        good.header("x-amz-checksum-crc32").as_deref(),
+        Some("DUoRhQ==")
+    );
+    let bad = server
+        .send(
+            Req::put(BUCKET, "/crc2")
+                .header("x-amz-checksum-crc32", "AAAAAA==")
+                .body("hello world"),
+        )
+        .await;
     assert_eq!(bad.xml("Code").as_deref(), Some("BadDigest"));
     assert_eq!(server.send(Req::get(BUCKET, "/crc2")).await.status, 404);
 }
