@@ -1,7 +1,7 @@
 //! Bucket operations: create, delete, head, location, ACL.
 
 use super::{acl_from_request, refuse_unsupported_headers, write_owner, AclTarget, MAX_XML_BODY};
-use crate::access::{authorize, Need};
+use crate::access::{authorize, parse_grantee, Grantee, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
@@ -98,62 +98,81 @@ pub async fn get_bucket_acl(ctx: &Ctx) -> ApiResult<Response> {
     authorize(ctx, &bucket, Need::Owner, None)?;
     Ok(Response::xml(
         200,
-        acl_document(ctx, &bucket.owner_uin, &bucket.acl),
+        acl_document(ctx, &bucket.owner_uin, &bucket.acl, &bucket.owner_uin),
     ))
 }
 
-/// The AccessControlPolicy document for an ACL (protocol doc §6.8: the AllUsers grantee
-/// carries only `xsi:type="Group"` and `<URI>`).
-pub fn acl_document(ctx: &Ctx, owner_uin: &str, acl: &Acl) -> String {
-    let all_users = match ctx.dialect {
-        Dialect::Cos => "http://cam.qcloud.com/groups/global/AllUsers",
-        Dialect::S3 => "http://acs.amazonaws.com/groups/global/AllUsers",
+/// The AccessControlPolicy document for an ACL (protocol doc §6.8: a group grantee carries
+/// only `xsi:type="Group"` and `<URI>`). Explicit grants are listed as given; a canned ACL
+/// expands to the owner's FULL_CONTROL plus what it implies. `bucket_owner` is the owning
+/// bucket's owner, for the `bucket-owner-*` object ACLs.
+pub fn acl_document(ctx: &Ctx, owner_uin: &str, acl: &Acl, bucket_owner: &str) -> String {
+    let groups = match ctx.dialect {
+        Dialect::Cos => "http://cam.qcloud.com/groups/global/",
+        Dialect::S3 => "http://acs.amazonaws.com/groups/global/",
     };
-    let owner_id = match ctx.dialect {
-        Dialect::Cos => format!("qcs::cam::uin/{owner_uin}:uin/{owner_uin}"),
-        Dialect::S3 => owner_uin.to_string(),
+    let mut grants: Vec<(Grantee, &str)> = Vec::new();
+    if acl.grants.is_empty() {
+        grants.push((Grantee::User(owner_uin.to_string()), "FULL_CONTROL"));
+        match acl.canned.as_str() {
+            "public-read" => grants.push((Grantee::Group(format!("{groups}AllUsers")), "READ")),
+            "public-read-write" => {
+                grants.push((Grantee::Group(format!("{groups}AllUsers")), "READ"));
+                grants.push((Grantee::Group(format!("{groups}AllUsers")), "WRITE"));
+            }
+            "authenticated-read" => grants.push((
+                Grantee::Group(format!("{groups}AuthenticatedUsers")),
+                "READ",
+            )),
+            "bucket-owner-read" if bucket_owner != owner_uin => {
+                grants.push((Grantee::User(bucket_owner.to_string()), "READ"))
+            }
+            "bucket-owner-full-control" if bucket_owner != owner_uin => {
+                grants.push((Grantee::User(bucket_owner.to_string()), "FULL_CONTROL"))
+            }
+            _ => {}
+        }
+    } else {
+        for (permission, grantee) in &acl.grants {
+            grants.push((parse_grantee(grantee), permission.as_str()));
+        }
+    }
+    let principal = |uin: &str| match ctx.dialect {
+        Dialect::Cos if !uin.starts_with("qcs::") => format!("qcs::cam::uin/{uin}:uin/{uin}"),
+        _ => uin.to_string(),
     };
-    let xsi = [
-        ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-        ("xsi:type", "CanonicalUser"),
-    ];
-    let group = [
-        ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-        ("xsi:type", "Group"),
-    ];
+    let xsi = "http://www.w3.org/2001/XMLSchema-instance";
     let mut w = XmlWriter::new();
     w.open("AccessControlPolicy");
     write_owner(&mut w, "Owner", ctx, owner_uin);
     w.open("AccessControlList");
-    w.open("Grant")
-        .open_with_attrs("Grantee", &xsi)
-        .leaf("ID", &owner_id)
-        .leaf("DisplayName", owner_uin)
-        .close("Grantee")
-        .leaf("Permission", "FULL_CONTROL")
-        .close("Grant");
-    let public: &[&str] = match acl.canned.as_str() {
-        "public-read" => &["READ"],
-        "public-read-write" => &["READ", "WRITE"],
-        _ => &[],
-    };
-    for permission in public {
-        w.open("Grant")
-            .open_with_attrs("Grantee", &group)
-            .leaf("URI", all_users)
-            .close("Grantee")
-            .leaf("Permission", permission)
-            .close("Grant");
-    }
-    for (permission, grantee) in &acl.grants {
-        let id = grantee.trim().trim_start_matches("id=").trim_matches('"');
-        w.open("Grant")
-            .open_with_attrs("Grantee", &xsi)
-            .leaf("ID", id)
-            .leaf("DisplayName", id)
-            .close("Grantee")
-            .leaf("Permission", permission)
-            .close("Grant");
+    for (grantee, permission) in grants {
+        w.open("Grant");
+        match grantee {
+            Grantee::User(id) => {
+                w.open_with_attrs(
+                    "Grantee",
+                    &[("xmlns:xsi", xsi), ("xsi:type", "CanonicalUser")],
+                )
+                .leaf("ID", &principal(&id))
+                .leaf("DisplayName", &id)
+                .close("Grantee");
+            }
+            Grantee::Group(uri) => {
+                w.open_with_attrs("Grantee", &[("xmlns:xsi", xsi), ("xsi:type", "Group")])
+                    .leaf("URI", &uri)
+                    .close("Grantee");
+            }
+            Grantee::Email(address) => {
+                w.open_with_attrs(
+                    "Grantee",
+                    &[("xmlns:xsi", xsi), ("xsi:type", "AmazonCustomerByEmail")],
+                )
+                .leaf("EmailAddress", &address)
+                .close("Grantee");
+            }
+        }
+        w.leaf("Permission", permission).close("Grant");
     }
     w.close("AccessControlList").close("AccessControlPolicy");
     w.finish()

@@ -110,11 +110,13 @@ pub fn acl_from_request(ctx: &Ctx, target: AclTarget) -> ApiResult<Acl> {
     }
     Ok(Acl {
         canned,
-        grants: parse_grants(
+        grants: parse_grants([
             ctx.vendor_header("grant-read"),
             ctx.vendor_header("grant-write"),
+            ctx.vendor_header("grant-read-acp"),
+            ctx.vendor_header("grant-write-acp"),
             ctx.vendor_header("grant-full-control"),
-        ),
+        ]),
     })
 }
 

@@ -233,7 +233,12 @@ pub async fn get_object_acl(ctx: &Ctx) -> ApiResult<Response> {
     let version: ObjectVersion = ctx.state.store.object(&bucket, ctx.key()?).await?;
     let mut response = Response::xml(
         200,
-        acl_document(ctx, &version.owner_uin, &version.attributes.acl),
+        acl_document(
+            ctx,
+            &version.owner_uin,
+            &version.attributes.acl,
+            &bucket.owner_uin,
+        ),
     );
     let canned = version.attributes.acl.canned.as_str();
     if ctx.dialect == Dialect::Cos && (canned.is_empty() || canned == "default") {
