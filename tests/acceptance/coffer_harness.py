@@ -10,13 +10,16 @@ Nothing here builds the binary: set COFFER_BIN or run
 """
 
 import base64
+import collections
 import hashlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import crcmod
@@ -219,6 +222,19 @@ class CofferServer:
             if self in _LIVE_SERVERS:
                 _LIVE_SERVERS.remove(self)
 
+    def admin(self, *args):
+        """Run `coffer admin ARGS` on this server's data directory (server must be stopped)."""
+        if self.is_running():
+            raise RuntimeError("coffer admin needs the server to be stopped")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([str(self.binary), "admin"] + list(args), env=self.environment(),
+                                capture_output=True, text=True, timeout=60,
+                                stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            raise RuntimeError("coffer admin %s failed (%d): %s%s"
+                               % (" ".join(args), result.returncode, result.stdout, result.stderr))
+        return result.stdout
+
     def log_tail(self, lines=60):
         try:
             text = self.log_path.read_text(errors="replace")
@@ -236,3 +252,120 @@ def kill_all_servers():
             server.kill()
         except Exception:  # noqa: BLE001 - best effort at exit
             pass
+
+
+# ----------------------------------------------------------------------------------------
+# names and clients
+# ----------------------------------------------------------------------------------------
+
+def _slug(text, limit):
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    text = text[:limit].strip("-")
+    return text or "t"
+
+
+def unique_name(hint="t", limit=24):
+    """A bucket-name stem valid for both COS (before -appid) and S3."""
+    return "acc-%s-%s" % (_slug(hint, limit), uuid.uuid4().hex[:8])
+
+
+def cos_bucket_name(hint="t"):
+    return "%s-%s" % (unique_name(hint, 20), APPID)
+
+
+class RecordingSession(requests.Session):
+    """A requests session that remembers the responses it received.
+
+    The COS SDK accepts an optional `session`; recording lets a test look at what came over
+    the wire (status, exact header spelling) without touching the SDK itself.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+        self._local = threading.local()
+        self.history = collections.deque(maxlen=500)
+        self.hooks["response"].append(self._remember)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=20)
+        self.mount("http://", adapter)
+
+    def _remember(self, response, *args, **kwargs):
+        self._local.last = response
+        self.history.append(response)
+        return response
+
+    def last(self):
+        """The last response received on the calling thread."""
+        return getattr(self._local, "last", None)
+
+
+def _cos_sdk():
+    from qcloud_cos import CosConfig, CosS3Client
+    return CosConfig, CosS3Client
+
+
+def make_cos_config(server, secret_id=ROOT_SECRET_ID, secret_key=ROOT_SECRET_KEY,
+                    anonymous=False, mode="ip", **config):
+    """A CosConfig for the server.
+
+    mode "ip":    IP/Port set; the request goes to the server with Host <bucket>.cos.<region>...
+    mode "proxy": no IP; the server is the HTTP proxy, requests use absolute-form targets.
+    mode "plain": neither (e.g. with ServiceDomain pointing at the server).
+    """
+    CosConfig, _ = _cos_sdk()
+    options = dict(Region=REGION, Scheme="http")
+    if anonymous:
+        options["Anonymous"] = True
+    else:
+        options.update(SecretId=secret_id, SecretKey=secret_key)
+    if mode == "proxy":
+        options["Proxies"] = {"http": server.endpoint}
+    elif mode == "ip":
+        options.update(IP="127.0.0.1", Port=server.port)
+    options.update(config)
+    return CosConfig(**options)
+
+
+def make_cos_client(server, session=None, **options):
+    """A CosS3Client for the server (see make_cos_config for the options)."""
+    _, CosS3Client = _cos_sdk()
+    return CosS3Client(make_cos_config(server, **options), session=session or RecordingSession())
+
+
+def make_s3_client(server, access_key=ROOT_SECRET_ID, secret_key=ROOT_SECRET_KEY,
+                   region="us-east-1", **config):
+    options = dict(s3={"addressing_style": "path"}, signature_version="s3v4",
+                   retries={"max_attempts": 1})
+    options.update(config)
+    import boto3
+    import botocore.config
+    return boto3.session.Session().client(
+        "s3", endpoint_url=server.endpoint, region_name=region,
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+        config=botocore.config.Config(**options))
+
+
+def empty_cos_bucket(client, bucket):
+    """Delete every object and abort every multipart upload in a COS bucket."""
+    while True:
+        listing = client.list_objects(Bucket=bucket, MaxKeys=1000)
+        contents = listing.get("Contents", [])
+        if contents:
+            client.delete_objects(Bucket=bucket, Delete={
+                "Object": [{"Key": item["Key"]} for item in contents], "Quiet": "true"})
+        if listing.get("IsTruncated") != "true" or not contents:
+            break
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Upload", [])
+    for upload in uploads:
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
+def empty_s3_bucket(client, bucket):
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    for upload in uploads:
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])

@@ -14,20 +14,13 @@ Clients:
 """
 
 import atexit
-import collections
 import os
-import re
-import threading
-import uuid
 
-import boto3
-import botocore.config
 import pytest
-import requests
 
-import coffer_harness
-from coffer_harness import (APPID, REGION, ROOT_SECRET_ID, ROOT_SECRET_KEY, CofferServer,
-                            kill_all_servers)
+from coffer_harness import (CofferServer, RecordingSession, cos_bucket_name, empty_cos_bucket,
+                            empty_s3_bucket, kill_all_servers, make_cos_client, make_s3_client,
+                            unique_name)
 
 # No test may send traffic anywhere but loopback: drop proxy settings for this process and
 # for every subprocess it starts.
@@ -35,7 +28,12 @@ for _name in list(os.environ):
     if _name.lower().endswith("_proxy") and _name.lower() != "no_proxy":
         del os.environ[_name]
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+# Neither boto3 nor the AWS CLI may pick up a developer's own AWS configuration.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    os.environ.pop(_name, None)
 
 atexit.register(kill_all_servers)
 
@@ -48,13 +46,23 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Attach the tail of the server log to every failing test report."""
+    """Attach the tail of the relevant server log to every failing test report."""
     outcome = yield
     report = outcome.get_result()
-    if report.failed and call.when in ("setup", "call"):
-        server = _SESSION_SERVER.get("server")
-        if server is not None:
-            report.sections.append(("coffer server log (tail)", server.log_tail(40)))
+    if not (report.failed and call.when in ("setup", "call")):
+        return
+    servers = [value for value in getattr(item, "funcargs", {}).values()
+               if isinstance(value, CofferServer)]
+    if not servers and _SESSION_SERVER.get("server") is not None:
+        servers = [_SESSION_SERVER["server"]]
+    for server in servers:
+        if not server.is_running():
+            report.sections.append((
+                "coffer server on port %d NOT RUNNING" % server.port,
+                "the server process has exited (status %s)"
+                % (server.process.returncode if server.process else None)))
+        report.sections.append(("coffer server log (tail) %s" % server.log_path,
+                                server.log_tail(40)))
 
 
 # ----------------------------------------------------------------------------------------
@@ -80,72 +88,9 @@ def coffer_server(tmp_path_factory):
 # Bucket names
 # ----------------------------------------------------------------------------------------
 
-def _slug(text, limit):
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    text = text[:limit].strip("-")
-    return text or "t"
-
-
-def unique_name(hint="t", limit=24):
-    """A bucket-name stem valid for both COS (before -appid) and S3."""
-    return "acc-%s-%s" % (_slug(hint, limit), uuid.uuid4().hex[:8])
-
-
-def cos_bucket_name(hint="t"):
-    return "%s-%s" % (unique_name(hint, 20), APPID)
-
-
 # ----------------------------------------------------------------------------------------
 # COS SDK clients
 # ----------------------------------------------------------------------------------------
-
-class RecordingSession(requests.Session):
-    """A requests session that remembers the responses it received.
-
-    The COS SDK accepts an optional `session`; recording lets a test look at what came over
-    the wire (status, exact header spelling) without touching the SDK itself.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.trust_env = False
-        self._local = threading.local()
-        self.history = collections.deque(maxlen=500)
-        self.hooks["response"].append(self._remember)
-        adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=20)
-        self.mount("http://", adapter)
-
-    def _remember(self, response, *args, **kwargs):
-        self._local.last = response
-        self.history.append(response)
-        return response
-
-    def last(self):
-        """The last response received on the calling thread."""
-        return getattr(self._local, "last", None)
-
-
-def _cos_sdk():
-    from qcloud_cos import CosConfig, CosS3Client
-    return CosConfig, CosS3Client
-
-
-def make_cos_client(server, secret_id=ROOT_SECRET_ID, secret_key=ROOT_SECRET_KEY,
-                    anonymous=False, proxy=False, session=None, **config):
-    """A CosS3Client for the server, via IP/Port (default) or via the proxy trick."""
-    CosConfig, CosS3Client = _cos_sdk()
-    options = dict(Region=REGION, Scheme="http")
-    if anonymous:
-        options["Anonymous"] = True
-    else:
-        options.update(SecretId=secret_id, SecretKey=secret_key)
-    if proxy:
-        options["Proxies"] = {"http": server.endpoint}
-    else:
-        options.update(IP="127.0.0.1", Port=server.port)
-    options.update(config)
-    return CosS3Client(CosConfig(**options), session=session or RecordingSession())
-
 
 @pytest.fixture(scope="session")
 def cos_recorder():
@@ -159,7 +104,7 @@ def cos_client(coffer_server, cos_recorder):
 
 @pytest.fixture(scope="session")
 def cos_proxy_client(coffer_server):
-    return make_cos_client(coffer_server, proxy=True)
+    return make_cos_client(coffer_server, mode="proxy")
 
 
 @pytest.fixture(scope="session")
@@ -173,21 +118,6 @@ def cos_client_with(coffer_server):
     def factory(secret_id, secret_key, **config):
         return make_cos_client(coffer_server, secret_id=secret_id, secret_key=secret_key, **config)
     return factory
-
-
-def empty_cos_bucket(client, bucket):
-    """Delete every object and abort every multipart upload in a COS bucket."""
-    while True:
-        listing = client.list_objects(Bucket=bucket, MaxKeys=1000)
-        contents = listing.get("Contents", [])
-        if contents:
-            client.delete_objects(Bucket=bucket, Delete={
-                "Object": [{"Key": item["Key"]} for item in contents], "Quiet": "true"})
-        if listing.get("IsTruncated") != "true" or not contents:
-            break
-    uploads = client.list_multipart_uploads(Bucket=bucket).get("Upload", [])
-    for upload in uploads:
-        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
 @pytest.fixture
@@ -220,17 +150,6 @@ def cos_bucket(make_cos_bucket):
 # boto3
 # ----------------------------------------------------------------------------------------
 
-def make_s3_client(server, access_key=ROOT_SECRET_ID, secret_key=ROOT_SECRET_KEY,
-                   region="us-east-1", **config):
-    options = dict(s3={"addressing_style": "path"}, signature_version="s3v4",
-                   retries={"max_attempts": 1})
-    options.update(config)
-    return boto3.session.Session().client(
-        "s3", endpoint_url=server.endpoint, region_name=region,
-        aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-        config=botocore.config.Config(**options))
-
-
 @pytest.fixture(scope="session")
 def s3_client(coffer_server):
     return make_s3_client(coffer_server)
@@ -241,17 +160,6 @@ def s3_client_with(coffer_server):
     def factory(access_key, secret_key, **config):
         return make_s3_client(coffer_server, access_key, secret_key, **config)
     return factory
-
-
-def empty_s3_bucket(client, bucket):
-    paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-    for upload in uploads:
-        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
 
 
 @pytest.fixture
@@ -276,17 +184,3 @@ def make_s3_bucket(s3_client, request):
 @pytest.fixture
 def s3_bucket(make_s3_bucket):
     return make_s3_bucket()
-
-
-@pytest.fixture
-def random_bytes():
-    """Factory for reproducible pseudo-random payloads."""
-    import random
-
-    def factory(size, seed=None):
-        rng = random.Random(seed if seed is not None else size)
-        return rng.randbytes(size)
-    return factory
-
-
-__all__ = ["coffer_harness"]

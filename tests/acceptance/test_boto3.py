@@ -1,0 +1,583 @@
+"""Acceptance tests: boto3 (S3 API, SigV4, path-style) against Coffer.
+
+The same server-core operations as test_cos_sdk.py, through the AWS SDK for Python:
+buckets, list_objects v1/v2 with paging and paginators, put/get/head/delete with ranges and
+conditions, copy, delete_objects, multipart (incl. upload_part_copy), presigned URLs and the
+managed transfers upload_fileobj/download_fileobj with multipart thresholds lowered.
+"""
+
+import datetime
+import hashlib
+import io
+import os
+import time
+
+import boto3.s3.transfer
+import botocore.exceptions
+import pytest
+import requests
+
+from coffer_harness import (APPID, REGION, ROOT_SECRET_ID, content_md5, make_cos_client,
+                            make_s3_client, multipart_etag, quoted_md5, unique_name)
+
+MiB = 1024 * 1024
+
+
+def client_error(call, *args, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+def assert_error(error, status, code=None):
+    response = error.response
+    actual_status = response["ResponseMetadata"]["HTTPStatusCode"]
+    assert actual_status == status, "expected HTTP %s, got %s: %r" % (status, actual_status, response)
+    if code is not None:
+        codes = code if isinstance(code, (tuple, list, set)) else (code,)
+        assert response["Error"]["Code"] in codes, (
+            "expected %s, got %r: %r" % (" or ".join(codes), response["Error"]["Code"], response))
+
+
+def status_of(response):
+    return response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def read(s3_client, bucket, key, **kwargs):
+    return s3_client.get_object(Bucket=bucket, Key=key, **kwargs)["Body"].read()
+
+
+def keys_of(page):
+    return [item["Key"] for item in page.get("Contents", [])]
+
+
+def plain_session():
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+# ----------------------------------------------------------------------------------------
+# buckets
+# ----------------------------------------------------------------------------------------
+
+class TestBuckets:
+    def test_create_head_list_delete(self, s3_client):
+        name = unique_name("boto-bucket")
+        assert status_of(s3_client.create_bucket(Bucket=name)) == 200
+        try:
+            assert status_of(s3_client.head_bucket(Bucket=name)) == 200
+            names = [b["Name"] for b in s3_client.list_buckets()["Buckets"]]
+            assert name in names
+        finally:
+            s3_client.delete_bucket(Bucket=name)
+        error = client_error(s3_client.head_bucket, Bucket=name)
+        assert_error(error, 404)
+
+    def test_head_missing_bucket_is_404(self, s3_client):
+        error = client_error(s3_client.head_bucket, Bucket=unique_name("missing"))
+        assert_error(error, 404, ("404", "NoSuchBucket", "NotFound"))
+
+    def test_list_buckets_creation_date(self, s3_client, s3_bucket):
+        (mine,) = [b for b in s3_client.list_buckets()["Buckets"] if b["Name"] == s3_bucket]
+        age = datetime.datetime.now(datetime.timezone.utc) - mine["CreationDate"]
+        assert abs(age.total_seconds()) < 3600
+
+    def test_get_bucket_location(self, s3_client, s3_bucket):
+        location = s3_client.get_bucket_location(Bucket=s3_bucket)["LocationConstraint"]
+        assert location in (REGION, None), location
+
+    def test_create_existing_bucket_conflicts(self, s3_client, s3_bucket):
+        error = client_error(s3_client.create_bucket, Bucket=s3_bucket)
+        assert_error(error, 409, ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"))
+
+    def test_delete_non_empty_bucket_conflicts(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"x")
+        assert_error(client_error(s3_client.delete_bucket, Bucket=s3_bucket), 409, "BucketNotEmpty")
+
+    def test_delete_missing_bucket(self, s3_client):
+        error = client_error(s3_client.delete_bucket, Bucket=unique_name("gone"))
+        assert_error(error, 404, "NoSuchBucket")
+
+
+# ----------------------------------------------------------------------------------------
+# objects
+# ----------------------------------------------------------------------------------------
+
+class TestObjects:
+    @pytest.mark.parametrize("checksum_mode", ["when_supported", "when_required"])
+    def test_put_get_round_trip(self, coffer_server, s3_bucket, checksum_mode):
+        """Default boto3 streams aws-chunked with a trailing checksum; when_required signs the body."""
+        client = make_s3_client(coffer_server, request_checksum_calculation=checksum_mode)
+        data = os.urandom(200000)
+        response = client.put_object(Bucket=s3_bucket, Key="obj", Body=data)
+        assert response["ETag"] == quoted_md5(data)
+        assert read(client, s3_bucket, "obj") == data
+
+    def test_metadata_and_content_headers(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="meta", Body=b"hello",
+                             ContentType="text/plain", CacheControl="max-age=60",
+                             ContentDisposition='attachment; filename="h.txt"',
+                             ContentLanguage="en", Metadata={"color": "blue", "Shape": "round"},
+                             StorageClass="STANDARD_IA")
+        head = s3_client.head_object(Bucket=s3_bucket, Key="meta")
+        assert head["ContentType"] == "text/plain"
+        assert head["CacheControl"] == "max-age=60"
+        assert head["ContentDisposition"] == 'attachment; filename="h.txt"'
+        assert head["ContentLanguage"] == "en"
+        assert head["ContentLength"] == 5
+        assert head["Metadata"] == {"color": "blue", "shape": "round"}
+        assert head["StorageClass"] == "STANDARD_IA"
+        assert head["ETag"] == quoted_md5(b"hello")
+
+    def test_response_carries_request_id(self, s3_client, s3_bucket):
+        response = s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"x")
+        assert response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id")
+
+    @pytest.mark.parametrize("key", [
+        "plain", "dir/中文 文件.txt", "a+b=c&d", "100%", "double//slash", "trailing/",
+        "question?hash#", "sp ace", "emoji-\U0001F600",
+    ])
+    def test_key_round_trip(self, s3_client, s3_bucket, key):
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=key.encode())
+        assert read(s3_client, s3_bucket, key) == key.encode()
+        assert keys_of(s3_client.list_objects_v2(Bucket=s3_bucket)) == [key]
+        assert keys_of(s3_client.list_objects(Bucket=s3_bucket)) == [key]
+        s3_client.delete_object(Bucket=s3_bucket, Key=key)
+        assert keys_of(s3_client.list_objects_v2(Bucket=s3_bucket)) == []
+
+    @pytest.mark.parametrize("range_header, start, end", [
+        ("bytes=0-9", 0, 9), ("bytes=90-", 90, 99), ("bytes=-5", 95, 99), ("bytes=98-500", 98, 99)])
+    def test_ranged_get(self, s3_client, s3_bucket, range_header, start, end):
+        data = bytes(range(100))
+        s3_client.put_object(Bucket=s3_bucket, Key="r", Body=data)
+        response = s3_client.get_object(Bucket=s3_bucket, Key="r", Range=range_header)
+        assert status_of(response) == 206
+        assert response["ContentRange"] == "bytes %d-%d/100" % (start, end)
+        assert response["ContentLength"] == end - start + 1
+        assert response["Body"].read() == data[start:end + 1]
+
+    def test_range_not_satisfiable(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="r", Body=b"0123456789")
+        error = client_error(s3_client.get_object, Bucket=s3_bucket, Key="r", Range="bytes=10-")
+        assert_error(error, 416, "InvalidRange")
+
+    def test_conditional_get(self, s3_client, s3_bucket):
+        etag = s3_client.put_object(Bucket=s3_bucket, Key="c", Body=b"conditional")["ETag"]
+        assert read(s3_client, s3_bucket, "c", IfMatch=etag) == b"conditional"
+        assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="c",
+                                  IfMatch='"0123456789abcdef0123456789abcdef"'),
+                     412, "PreconditionFailed")
+        assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="c",
+                                  IfNoneMatch=etag), 304)
+        modified = s3_client.head_object(Bucket=s3_bucket, Key="c")["LastModified"]
+        assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="c",
+                                  IfModifiedSince=modified), 304)
+        old = datetime.datetime(2014, 10, 28, 20, 30, tzinfo=datetime.timezone.utc)
+        assert read(s3_client, s3_bucket, "c", IfModifiedSince=old) == b"conditional"
+        assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="c",
+                                  IfUnmodifiedSince=old), 412, "PreconditionFailed")
+
+    def test_conditional_head(self, s3_client, s3_bucket):
+        etag = s3_client.put_object(Bucket=s3_bucket, Key="c", Body=b"x")["ETag"]
+        assert_error(client_error(s3_client.head_object, Bucket=s3_bucket, Key="c",
+                                  IfNoneMatch=etag), 304)
+        assert_error(client_error(s3_client.head_object, Bucket=s3_bucket, Key="c",
+                                  IfMatch='"0123456789abcdef0123456789abcdef"'), 412)
+
+    def test_response_header_overrides(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="o", Body=b"x")
+        response = s3_client.get_object(Bucket=s3_bucket, Key="o",
+                                        ResponseContentType="text/x-override",
+                                        ResponseContentDisposition="inline",
+                                        ResponseCacheControl="no-cache")
+        assert response["ContentType"] == "text/x-override"
+        assert response["ContentDisposition"] == "inline"
+        assert response["CacheControl"] == "no-cache"
+
+    def test_get_missing_key(self, s3_client, s3_bucket):
+        error = client_error(s3_client.get_object, Bucket=s3_bucket, Key="nothing")
+        assert_error(error, 404, "NoSuchKey")
+        assert error.response["Error"].get("Message")
+        assert error.response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id")
+
+    def test_head_missing_key(self, s3_client, s3_bucket):
+        assert_error(client_error(s3_client.head_object, Bucket=s3_bucket, Key="nothing"), 404)
+
+    def test_get_from_missing_bucket(self, s3_client):
+        error = client_error(s3_client.get_object, Bucket=unique_name("absent"), Key="k")
+        assert_error(error, 404, "NoSuchBucket")
+
+    def test_delete_missing_key_is_204(self, s3_client, s3_bucket):
+        assert status_of(s3_client.delete_object(Bucket=s3_bucket, Key="never")) == 204
+
+    def test_bad_content_md5(self, coffer_server, s3_bucket):
+        client = make_s3_client(coffer_server, request_checksum_calculation="when_required")
+        error = client_error(client.put_object, Bucket=s3_bucket, Key="k", Body=b"body",
+                             ContentMD5=content_md5(b"other"))
+        assert_error(error, 400, "BadDigest")
+
+    def test_empty_object(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="dir/", Body=b"")
+        head = s3_client.head_object(Bucket=s3_bucket, Key="dir/")
+        assert head["ContentLength"] == 0
+        assert read(s3_client, s3_bucket, "dir/") == b""
+
+    def test_wrong_secret_key(self, s3_client, s3_client_with, s3_bucket):
+        client = s3_client_with(ROOT_SECRET_ID, "not-the-right-secret")
+        assert_error(client_error(client.list_objects_v2, Bucket=s3_bucket), 403,
+                     "SignatureDoesNotMatch")
+        # 2 MiB: botocore sends Expect: 100-continue; the server may refuse before the body.
+        error = client_error(client.put_object, Bucket=s3_bucket, Key="k", Body=os.urandom(2 * MiB))
+        assert_error(error, 403, "SignatureDoesNotMatch")
+        # ...and the same connection pool keeps working for a correct client afterwards.
+        s3_client.put_object(Bucket=s3_bucket, Key="after", Body=b"ok")
+
+    def test_unknown_access_key(self, s3_client_with, s3_bucket):
+        client = s3_client_with("AKIDunknownAcceptance000000000000", "whatever")
+        assert_error(client_error(client.list_objects_v2, Bucket=s3_bucket), 403,
+                     "InvalidAccessKeyId")
+
+    def test_anonymous_request_is_denied(self, coffer_server, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="private", Body=b"x")
+        response = plain_session().get("%s/%s/private" % (coffer_server.endpoint, s3_bucket))
+        assert response.status_code == 403, response.text
+        assert b"AccessDenied" in response.content
+
+
+# ----------------------------------------------------------------------------------------
+# listing
+# ----------------------------------------------------------------------------------------
+
+class TestListing:
+    KEYS = sorted(["a/1", "a/2", "a/b/3", "b", "c/1", "c d/2", "d+e", "z"])
+
+    @pytest.fixture
+    def populated(self, s3_client, s3_bucket):
+        for key in self.KEYS:
+            s3_client.put_object(Bucket=s3_bucket, Key=key, Body=key.encode())
+        return s3_bucket
+
+    def test_list_objects_v2_everything(self, s3_client, populated):
+        page = s3_client.list_objects_v2(Bucket=populated)
+        assert keys_of(page) == self.KEYS
+        assert page["KeyCount"] == len(self.KEYS)
+        assert page["IsTruncated"] is False
+        assert "NextContinuationToken" not in page
+        item = page["Contents"][0]
+        assert item["Size"] == len(item["Key"]) and item["ETag"] == quoted_md5(item["Key"].encode())
+        assert item["StorageClass"] == "STANDARD"
+
+    def test_list_objects_v2_continuation_tokens(self, s3_client, populated):
+        seen, token, pages = [], None, 0
+        while True:
+            kwargs = {"ContinuationToken": token} if token else {}
+            page = s3_client.list_objects_v2(Bucket=populated, MaxKeys=3, **kwargs)
+            pages += 1
+            assert page["KeyCount"] == len(page.get("Contents", []))
+            seen += keys_of(page)
+            if not page["IsTruncated"]:
+                break
+            token = page["NextContinuationToken"]
+            assert pages < 10
+        assert seen == self.KEYS
+        assert pages == 3
+
+    def test_list_objects_v2_delimiter_prefix_start_after(self, s3_client, populated):
+        page = s3_client.list_objects_v2(Bucket=populated, Delimiter="/")
+        assert keys_of(page) == ["b", "d+e", "z"]
+        assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["a/", "c d/", "c/"]
+        assert page["KeyCount"] == 6
+        page = s3_client.list_objects_v2(Bucket=populated, Prefix="a/", Delimiter="/")
+        assert keys_of(page) == ["a/1", "a/2"]
+        assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["a/b/"]
+        # UTF-8 binary order: "c d/2" < "c/1" because " " (0x20) sorts before "/" (0x2f).
+        page = s3_client.list_objects_v2(Bucket=populated, StartAfter="c d/2")
+        assert keys_of(page) == ["c/1", "d+e", "z"]
+        assert page["StartAfter"] == "c d/2"
+
+    def test_list_objects_v2_fetch_owner(self, s3_client, populated):
+        page = s3_client.list_objects_v2(Bucket=populated, MaxKeys=1, FetchOwner=True)
+        assert page["Contents"][0]["Owner"]["ID"]
+
+    def test_paginator_v2(self, s3_client, populated):
+        paginator = s3_client.get_paginator("list_objects_v2")
+        pages = list(paginator.paginate(Bucket=populated, PaginationConfig={"PageSize": 2}))
+        assert [k for page in pages for k in keys_of(page)] == self.KEYS
+        assert len(pages) == 4
+
+    def test_paginator_v2_with_delimiter(self, s3_client, populated):
+        paginator = s3_client.get_paginator("list_objects_v2")
+        prefixes, keys = [], []
+        for page in paginator.paginate(Bucket=populated, Delimiter="/",
+                                       PaginationConfig={"PageSize": 2}):
+            prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+            keys += keys_of(page)
+        assert prefixes == ["a/", "c d/", "c/"]
+        assert keys == ["b", "d+e", "z"]
+
+    def test_paginator_v1(self, s3_client, populated):
+        paginator = s3_client.get_paginator("list_objects")
+        pages = list(paginator.paginate(Bucket=populated, PaginationConfig={"PageSize": 3}))
+        assert [k for page in pages for k in keys_of(page)] == self.KEYS
+
+    def test_list_objects_v1_marker(self, s3_client, populated):
+        page = s3_client.list_objects(Bucket=populated, Marker="b", MaxKeys=2)
+        assert keys_of(page) == ["c d/2", "c/1"]
+        assert page["IsTruncated"] is True
+        assert page["Marker"] == "b"
+
+    def test_list_empty_bucket(self, s3_client, s3_bucket):
+        page = s3_client.list_objects_v2(Bucket=s3_bucket)
+        assert page["KeyCount"] == 0 and "Contents" not in page and page["IsTruncated"] is False
+
+
+# ----------------------------------------------------------------------------------------
+# copy and delete_objects
+# ----------------------------------------------------------------------------------------
+
+class TestCopyAndDelete:
+    def test_copy_keeps_metadata_by_default(self, s3_client, make_s3_bucket):
+        source, target = make_s3_bucket("src"), make_s3_bucket("dst")
+        etag = s3_client.put_object(Bucket=source, Key="k", Body=b"copy me", ContentType="a/b",
+                                    Metadata={"m": "1"})["ETag"]
+        response = s3_client.copy_object(Bucket=target, Key="copied",
+                                         CopySource={"Bucket": source, "Key": "k"},
+                                         Metadata={"m": "ignored"})
+        assert response["CopyObjectResult"]["ETag"] == etag
+        head = s3_client.head_object(Bucket=target, Key="copied")
+        assert head["Metadata"] == {"m": "1"} and head["ContentType"] == "a/b"
+        assert read(s3_client, target, "copied") == b"copy me"
+
+    def test_copy_with_replace_directive(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"data", Metadata={"m": "1"})
+        s3_client.copy_object(Bucket=s3_bucket, Key="k2", CopySource={"Bucket": s3_bucket, "Key": "k"},
+                              MetadataDirective="REPLACE", Metadata={"n": "2"},
+                              ContentType="text/x-new")
+        head = s3_client.head_object(Bucket=s3_bucket, Key="k2")
+        assert head["Metadata"] == {"n": "2"} and head["ContentType"] == "text/x-new"
+
+    def test_copy_onto_itself(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"data", Metadata={"m": "1"})
+        error = client_error(s3_client.copy_object, Bucket=s3_bucket, Key="k",
+                             CopySource={"Bucket": s3_bucket, "Key": "k"})
+        assert_error(error, 400, "InvalidRequest")
+        s3_client.copy_object(Bucket=s3_bucket, Key="k", CopySource={"Bucket": s3_bucket, "Key": "k"},
+                              MetadataDirective="REPLACE", Metadata={"m": "2"})
+        assert s3_client.head_object(Bucket=s3_bucket, Key="k")["Metadata"] == {"m": "2"}
+
+    def test_copy_special_key(self, s3_client, s3_bucket):
+        key = "dir/中文 a+b%.txt"
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"special")
+        s3_client.copy_object(Bucket=s3_bucket, Key="copy/" + key,
+                              CopySource={"Bucket": s3_bucket, "Key": key})
+        assert read(s3_client, s3_bucket, "copy/" + key) == b"special"
+
+    def test_copy_missing_source(self, s3_client, s3_bucket):
+        error = client_error(s3_client.copy_object, Bucket=s3_bucket, Key="k",
+                             CopySource={"Bucket": s3_bucket, "Key": "none"})
+        assert_error(error, 404, ("NoSuchKey", "NoSuchCopySource"))
+
+    def test_copy_source_if_match(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"data")
+        error = client_error(s3_client.copy_object, Bucket=s3_bucket, Key="k2",
+                             CopySource={"Bucket": s3_bucket, "Key": "k"},
+                             CopySourceIfMatch='"0123456789abcdef0123456789abcdef"')
+        assert_error(error, 412, "PreconditionFailed")
+
+    def test_delete_objects(self, s3_client, s3_bucket):
+        keys = ["one", "two", "a&b", "中文", "missing"]
+        for key in keys[:-1]:
+            s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x")
+        response = s3_client.delete_objects(Bucket=s3_bucket, Delete={
+            "Objects": [{"Key": k} for k in keys], "Quiet": False})
+        assert sorted(d["Key"] for d in response["Deleted"]) == sorted(keys)
+        assert not response.get("Errors")
+        assert keys_of(s3_client.list_objects_v2(Bucket=s3_bucket)) == []
+
+    def test_delete_objects_quiet(self, s3_client, s3_bucket):
+        for key in ("q1", "q2"):
+            s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"x")
+        response = s3_client.delete_objects(Bucket=s3_bucket, Delete={
+            "Objects": [{"Key": "q1"}, {"Key": "q2"}], "Quiet": True})
+        assert not response.get("Deleted") and not response.get("Errors")
+        assert keys_of(s3_client.list_objects_v2(Bucket=s3_bucket)) == []
+
+
+# ----------------------------------------------------------------------------------------
+# multipart
+# ----------------------------------------------------------------------------------------
+
+class TestMultipart:
+    def test_multipart_upload(self, s3_client, s3_bucket):
+        parts_data = [os.urandom(5 * MiB), os.urandom(1234)]
+        upload_id = s3_client.create_multipart_upload(
+            Bucket=s3_bucket, Key="mp", ContentType="application/x-mp",
+            Metadata={"kind": "multipart"})["UploadId"]
+        etags = []
+        for number, body in enumerate(parts_data, 1):
+            response = s3_client.upload_part(Bucket=s3_bucket, Key="mp", PartNumber=number,
+                                             UploadId=upload_id, Body=body)
+            assert response["ETag"] == quoted_md5(body)
+            etags.append(response["ETag"])
+        listed = s3_client.list_parts(Bucket=s3_bucket, Key="mp", UploadId=upload_id)
+        assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in listed["Parts"]] == [
+            (1, etags[0], 5 * MiB), (2, etags[1], 1234)]
+        uploads = s3_client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]
+        assert [(u["Key"], u["UploadId"]) for u in uploads] == [("mp", upload_id)]
+        done = s3_client.complete_multipart_upload(
+            Bucket=s3_bucket, Key="mp", UploadId=upload_id,
+            MultipartUpload={"Parts": [{"ETag": e, "PartNumber": n}
+                                       for n, e in enumerate(etags, 1)]})
+        assert done["ETag"] == multipart_etag(parts_data)
+        head = s3_client.head_object(Bucket=s3_bucket, Key="mp")
+        assert head["ContentLength"] == 5 * MiB + 1234
+        assert head["ContentType"] == "application/x-mp"
+        assert head["Metadata"] == {"kind": "multipart"}
+        assert read(s3_client, s3_bucket, "mp") == b"".join(parts_data)
+        assert "Uploads" not in s3_client.list_multipart_uploads(Bucket=s3_bucket)
+
+    def test_part_too_small(self, s3_client, s3_bucket):
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="k")["UploadId"]
+        etags = [s3_client.upload_part(Bucket=s3_bucket, Key="k", PartNumber=n, UploadId=upload_id,
+                                       Body=b"x" * 102400)["ETag"] for n in (1, 2)]
+        error = client_error(s3_client.complete_multipart_upload, Bucket=s3_bucket, Key="k",
+                             UploadId=upload_id, MultipartUpload={"Parts": [
+                                 {"ETag": e, "PartNumber": n} for n, e in enumerate(etags, 1)]})
+        assert_error(error, 400, "EntityTooSmall")
+
+    def test_invalid_part(self, s3_client, s3_bucket):
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="k")["UploadId"]
+        s3_client.upload_part(Bucket=s3_bucket, Key="k", PartNumber=1, UploadId=upload_id, Body=b"x")
+        error = client_error(s3_client.complete_multipart_upload, Bucket=s3_bucket, Key="k",
+                             UploadId=upload_id, MultipartUpload={"Parts": [
+                                 {"ETag": quoted_md5(b"y"), "PartNumber": 1}]})
+        assert_error(error, 400, "InvalidPart")
+
+    def test_abort_and_no_such_upload(self, s3_client, s3_bucket):
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="k")["UploadId"]
+        s3_client.upload_part(Bucket=s3_bucket, Key="k", PartNumber=1, UploadId=upload_id, Body=b"x")
+        assert status_of(s3_client.abort_multipart_upload(Bucket=s3_bucket, Key="k",
+                                                          UploadId=upload_id)) == 204
+        assert_error(client_error(s3_client.list_parts, Bucket=s3_bucket, Key="k",
+                                  UploadId=upload_id), 404, "NoSuchUpload")
+        assert_error(client_error(s3_client.upload_part, Bucket=s3_bucket, Key="k", PartNumber=2,
+                                  UploadId=upload_id, Body=b"x"), 404, "NoSuchUpload")
+
+    def test_upload_part_copy(self, s3_client, s3_bucket):
+        source = os.urandom(6 * MiB)
+        s3_client.put_object(Bucket=s3_bucket, Key="source", Body=source)
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="target")["UploadId"]
+        first = s3_client.upload_part_copy(Bucket=s3_bucket, Key="target", PartNumber=1,
+                                           UploadId=upload_id,
+                                           CopySource={"Bucket": s3_bucket, "Key": "source"},
+                                           CopySourceRange="bytes=0-5242879")
+        assert first["CopyPartResult"]["ETag"] == quoted_md5(source[:5 * MiB])
+        second = s3_client.upload_part_copy(Bucket=s3_bucket, Key="target", PartNumber=2,
+                                            UploadId=upload_id,
+                                            CopySource={"Bucket": s3_bucket, "Key": "source"})
+        s3_client.complete_multipart_upload(
+            Bucket=s3_bucket, Key="target", UploadId=upload_id,
+            MultipartUpload={"Parts": [
+                {"ETag": first["CopyPartResult"]["ETag"], "PartNumber": 1},
+                {"ETag": second["CopyPartResult"]["ETag"], "PartNumber": 2}]})
+        assert read(s3_client, s3_bucket, "target") == source[:5 * MiB] + source
+
+    def test_list_parts_paging(self, s3_client, s3_bucket):
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="k")["UploadId"]
+        for number in (1, 2, 3):
+            s3_client.upload_part(Bucket=s3_bucket, Key="k", PartNumber=number,
+                                  UploadId=upload_id, Body=b"p")
+        paginator = s3_client.get_paginator("list_parts")
+        pages = list(paginator.paginate(Bucket=s3_bucket, Key="k", UploadId=upload_id,
+                                        PaginationConfig={"PageSize": 2}))
+        assert [p["PartNumber"] for page in pages for p in page["Parts"]] == [1, 2, 3]
+        assert len(pages) == 2
+
+
+# ----------------------------------------------------------------------------------------
+# presigned URLs and managed transfers
+# ----------------------------------------------------------------------------------------
+
+class TestPresignedAndTransfers:
+    def test_presigned_get(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="dir/a b+c.txt", Body=b"presigned")
+        url = s3_client.generate_presigned_url("get_object", ExpiresIn=300, Params={
+            "Bucket": s3_bucket, "Key": "dir/a b+c.txt",
+            "ResponseContentDisposition": "attachment"})
+        response = plain_session().get(url)
+        assert response.status_code == 200, response.text
+        assert response.content == b"presigned"
+        assert response.headers["Content-Disposition"] == "attachment"
+
+    def test_presigned_put(self, s3_client, s3_bucket):
+        url = s3_client.generate_presigned_url("put_object", ExpiresIn=300, Params={
+            "Bucket": s3_bucket, "Key": "uploaded"})
+        response = plain_session().put(url, data=b"put through a presigned url")
+        assert response.status_code == 200, response.text
+        assert read(s3_client, s3_bucket, "uploaded") == b"put through a presigned url"
+
+    def test_presigned_url_with_bad_signature(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"x")
+        url = s3_client.generate_presigned_url("get_object", ExpiresIn=300,
+                                               Params={"Bucket": s3_bucket, "Key": "k"})
+        head, signature = url.split("X-Amz-Signature=")
+        flipped = ("1" if signature[0] == "0" else "0") + signature[1:]
+        response = plain_session().get(head + "X-Amz-Signature=" + flipped)
+        assert response.status_code == 403, response.text
+
+    def test_expired_presigned_url(self, s3_client, s3_bucket):
+        s3_client.put_object(Bucket=s3_bucket, Key="k", Body=b"x")
+        url = s3_client.generate_presigned_url("get_object", ExpiresIn=1,
+                                               Params={"Bucket": s3_bucket, "Key": "k"})
+        time.sleep(2.5)  # let the one-second validity pass; not a timing assertion
+        response = plain_session().get(url)
+        assert response.status_code == 403, response.text
+        assert b"AccessDenied" in response.content
+
+    def test_upload_and_download_fileobj_multipart(self, s3_client, s3_bucket):
+        config = boto3.s3.transfer.TransferConfig(multipart_threshold=5 * MiB,
+                                                  multipart_chunksize=5 * MiB, max_concurrency=4)
+        data = os.urandom(17 * MiB + 3)
+        s3_client.upload_fileobj(io.BytesIO(data), s3_bucket, "big.bin", Config=config)
+        head = s3_client.head_object(Bucket=s3_bucket, Key="big.bin")
+        assert head["ContentLength"] == len(data)
+        assert head["ETag"].endswith('-4"'), "upload_fileobj should have used 4 parts: %r" % head
+        target = io.BytesIO()
+        s3_client.download_fileobj(s3_bucket, "big.bin", target, Config=config)
+        assert hashlib.sha256(target.getvalue()).digest() == hashlib.sha256(data).digest()
+
+    def test_upload_and_download_file(self, s3_client, s3_bucket, tmp_path):
+        config = boto3.s3.transfer.TransferConfig(multipart_threshold=5 * MiB,
+                                                  multipart_chunksize=5 * MiB)
+        source = tmp_path / "source.bin"
+        source.write_bytes(os.urandom(11 * MiB))
+        s3_client.upload_file(str(source), s3_bucket, "file.bin", Config=config,
+                              ExtraArgs={"Metadata": {"origin": "upload_file"}})
+        target = tmp_path / "target.bin"
+        s3_client.download_file(s3_bucket, "file.bin", str(target), Config=config)
+        assert target.read_bytes() == source.read_bytes()
+        assert s3_client.head_object(Bucket=s3_bucket, Key="file.bin")["Metadata"] == {
+            "origin": "upload_file"}
+
+
+class TestInterop:
+    def test_object_written_by_boto3_is_read_by_cos_sdk(self, coffer_server, s3_client):
+        bucket = "%s-%s" % (unique_name("interop", 12), APPID)
+        s3_client.create_bucket(Bucket=bucket)
+        cos = make_cos_client(coffer_server)
+        try:
+            s3_client.put_object(Bucket=bucket, Key="shared.txt", Body=b"both dialects",
+                                 Metadata={"color": "blue"})
+            head = cos.head_object(Bucket=bucket, Key="shared.txt")
+            assert head["x-cos-meta-color"] == "blue"
+            assert head["ETag"] == quoted_md5(b"both dialects")
+            cos.put_object(Bucket=bucket, Key="from-cos.txt", Body=b"cos side",
+                           Metadata={"x-cos-meta-shape": "round"})
+            assert s3_client.head_object(Bucket=bucket, Key="from-cos.txt")["Metadata"] == {
+                "shape": "round"}
+            assert read(s3_client, bucket, "from-cos.txt") == b"cos side"
+        finally:
+            for key in ("shared.txt", "from-cos.txt"):
+                s3_client.delete_object(Bucket=bucket, Key=key)
+            s3_client.delete_bucket(Bucket=bucket)
