@@ -22,7 +22,7 @@ fi
 
 echo "== release build"
 cargo build --release -p coffer
-export COFFER_BIN="$PWD/target/release/coffer"
+export COFFER_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/coffer"
 
 if [ -x tests/acceptance/run.sh ]; then
   echo "== acceptance (third-party clients, crash test)"

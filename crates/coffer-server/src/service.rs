@@ -1,7 +1,6 @@
 //! The request pipeline: request id → addressing → authentication → routing → handler →
 //! error rendering and common headers → one log line.
 
-use crate::addressing::strip_port;
 use crate::auth::{authenticate, dialect_of};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -64,7 +63,7 @@ impl CofferHandler {
         let dialect = dialect_of(&request);
         let method = request.method.clone();
         let (response, bucket, key, received) = match self
-            .prepare(request, request_id.clone(), dialect)
+            .prepare(request, request_id.clone())
             .await
         {
             Err((error, resource)) => {
@@ -146,7 +145,6 @@ impl CofferHandler {
         &self,
         request: Request,
         request_id: String,
-        dialect: Dialect,
     ) -> Result<(Ctx, crate::auth::PayloadCheck, Operation), (ApiError, String)> {
         let authority = request
             .authority
@@ -178,7 +176,6 @@ impl CofferHandler {
             params: &names,
             has_copy_source,
         });
-        let _ = strip_port;
         let ctx = Ctx {
             state: self.state.clone(),
             request_id,
@@ -188,7 +185,6 @@ impl CofferHandler {
             query,
             caller: authed.caller,
         };
-        let _ = dialect;
         Ok((ctx, authed.payload, operation))
     }
 }
