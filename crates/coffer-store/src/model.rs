@@ -214,16 +214,36 @@ impl PartRecord {
     }
 }
 
-/// A precondition on the current version that a write checks atomically with the write.
+/// Preconditions on the current version that a write checks atomically with the write
+/// (`If-Match` / `If-None-Match` on PUT). Lists are ETag lists; `*` matches any version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum WriteCondition {
-    /// Write unconditionally.
-    #[default]
-    None,
-    /// `If-None-Match: *`: only if the key has no current version.
-    MustNotExist,
-    /// `If-Match`: only if the current version's ETag is in this list (`*`: any version).
-    IfMatch(String),
+pub struct WriteCondition {
+    /// The current version must exist with one of these ETags.
+    pub if_match: Option<String>,
+    /// The current version must not exist with one of these ETags (`*`: must not exist).
+    pub if_none_match: Option<String>,
+}
+
+impl WriteCondition {
+    /// Whether the write is unconditional.
+    pub fn is_none(&self) -> bool {
+        self.if_match.is_none() && self.if_none_match.is_none()
+    }
+
+    /// Whether the condition holds given the current version's ETag.
+    pub fn holds(&self, current_etag: Option<&str>) -> bool {
+        use coffer_proto::checksum::etag_list_matches;
+        let match_ok = match (&self.if_match, current_etag) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(list), Some(etag)) => etag_list_matches(list, etag),
+        };
+        let none_match_ok = match (&self.if_none_match, current_etag) {
+            (None, _) | (Some(_), None) => true,
+            (Some(list), Some(etag)) => !etag_list_matches(list, etag),
+        };
+        match_ok && none_match_ok
+    }
 }
 
 /// How a version is written.
@@ -234,4 +254,25 @@ pub struct PutOptions {
     pub shares_blobs: bool,
     /// A precondition on the current version.
     pub condition: WriteCondition,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_conditions() {
+        let cond = |m: Option<&str>, n: Option<&str>| WriteCondition {
+            if_match: m.map(str::to_string),
+            if_none_match: n.map(str::to_string),
+        };
+        assert!(cond(None, None).holds(None));
+        assert!(cond(None, Some("*")).holds(None));
+        assert!(!cond(None, Some("*")).holds(Some("\"a\"")));
+        assert!(cond(None, Some("\"b\"")).holds(Some("\"a\"")));
+        assert!(!cond(None, Some("\"a\"")).holds(Some("\"a\"")));
+        assert!(!cond(Some("*"), None).holds(None));
+        assert!(cond(Some("\"a\""), None).holds(Some("\"a\"")));
+        assert!(!cond(Some("\"b\""), None).holds(Some("\"a\"")));
+    }
 }

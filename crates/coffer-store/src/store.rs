@@ -266,7 +266,7 @@ impl Store {
                 inline,
                 PutOptions {
                     shares_blobs: true,
-                    condition: WriteCondition::None,
+                    condition: WriteCondition::default(),
                 },
             )
             .await?;

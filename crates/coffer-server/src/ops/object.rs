@@ -93,16 +93,11 @@ impl Throttle {
     }
 }
 
-/// The conditional-write headers of a PUT: `If-None-Match: *` and `If-Match`.
-fn write_condition(ctx: &Ctx) -> ApiResult<WriteCondition> {
-    match (ctx.header("if-none-match"), ctx.header("if-match")) {
-        (None, None) => Ok(WriteCondition::None),
-        (Some("*"), None) => Ok(WriteCondition::MustNotExist),
-        (None, Some(list)) => Ok(WriteCondition::IfMatch(list.to_string())),
-        _ => Err(ApiError::with_message(
-            ErrorCode::NotImplemented,
-            "Only If-None-Match: * or If-Match is supported on writes.",
-        )),
+/// The conditional-write headers of a PUT (`If-Match`, `If-None-Match`).
+fn write_condition(ctx: &Ctx) -> WriteCondition {
+    WriteCondition {
+        if_match: ctx.header("if-match").map(str::to_string),
+        if_none_match: ctx.header("if-none-match").map(str::to_string),
     }
 }
 
@@ -114,7 +109,7 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     validate_object_key(key)?;
     refuse_unsupported_headers(ctx)?;
     let attributes = attributes_from_request(ctx)?;
-    let condition = write_condition(ctx)?;
+    let condition = write_condition(ctx);
     let writer = ctx.state.store.object_writer(payload.length())?;
     let staged = stage_payload(ctx, payload, writer).await?;
     let version = ctx

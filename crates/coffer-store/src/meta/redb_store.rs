@@ -16,7 +16,7 @@ use crate::codec::{decode, encode};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, DataLocation, ObjectVersion, PartRecord, PutOptions,
-    UploadRecord, WriteCondition,
+    UploadRecord,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -531,22 +531,14 @@ impl MetadataStore for RedbMetadata {
             if options.shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
                 return Err(StoreError::NoSuchKey);
             }
-            if options.condition != WriteCondition::None {
+            if !options.condition.is_none() {
                 let objects = txn.open_table(OBJECTS)?;
                 let current = objects.get(object_key(bucket.id, &key).as_slice())?;
                 let current_etag = match current {
                     Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
                     None => None,
                 };
-                let holds = match (&options.condition, current_etag) {
-                    (WriteCondition::None, _) => true,
-                    (WriteCondition::MustNotExist, current) => current.is_none(),
-                    (WriteCondition::IfMatch(_), None) => false,
-                    (WriteCondition::IfMatch(list), Some(etag)) => {
-                        coffer_proto::checksum::etag_list_matches(list, &etag)
-                    }
-                };
-                if !holds {
+                if !options.condition.holds(current_etag.as_deref()) {
                     return Err(StoreError::PreconditionFailed);
                 }
             }
