@@ -71,7 +71,12 @@ pub async fn list_objects(ctx: &Ctx) -> ApiResult<Response> {
     if encode {
         w.leaf("EncodingType", "url");
     }
-    w.leaf("Prefix", &listing_text(ctx.dialect, encode, &query.prefix))
+    // V1 <Prefix>: the COS SDK decodes it, botocore does not (S3 echoes it unencoded).
+    let v1_prefix = match ctx.dialect {
+        coffer_proto::Dialect::Cos => listing_text(ctx.dialect, encode, &query.prefix),
+        coffer_proto::Dialect::S3 => query.prefix.clone(),
+    };
+    w.leaf("Prefix", &v1_prefix)
         .leaf(
             "Marker",
             &listing_text(
