@@ -33,20 +33,33 @@ pub struct Authenticated {
     pub payload: PayloadCheck,
 }
 
-/// The dialect of a request, decided before (and whatever the outcome of) authentication.
-pub fn dialect_of(request: &Request) -> Dialect {
-    let headers: Vec<(&str, &[u8])> = request
+/// The request's headers as (name, raw value) pairs.
+fn header_refs(request: &Request) -> Vec<(&str, &[u8])> {
+    request
         .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_slice()))
-        .collect();
-    let view = RequestView {
+        .collect()
+}
+
+/// The verifiers' view of a request.
+fn view_of<'a>(
+    request: &'a Request,
+    decoded_path: &'a str,
+    headers: &'a [(&'a str, &'a [u8])],
+) -> RequestView<'a> {
+    RequestView {
         method: &request.method,
-        decoded_path: "/",
+        decoded_path,
         raw_query: &request.raw_query,
-        headers: &headers,
-    };
-    match detect_scheme(&view) {
+        headers,
+    }
+}
+
+/// The dialect of a request, decided before (and whatever the outcome of) authentication.
+pub fn dialect_of(request: &Request) -> Dialect {
+    let headers = header_refs(request);
+    match detect_scheme(&view_of(request, "/", &headers)) {
         AuthScheme::SigV4Header | AuthScheme::SigV4Query | AuthScheme::SigV2 => Dialect::S3,
         AuthScheme::CosHeader | AuthScheme::CosQuery => Dialect::Cos,
         AuthScheme::Anonymous | AuthScheme::Unknown => {
@@ -85,17 +98,8 @@ pub async fn authenticate(
     target: &Target,
     now_unix: u64,
 ) -> ApiResult<Authenticated> {
-    let headers: Vec<(&str, &[u8])> = request
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_slice()))
-        .collect();
-    let view = RequestView {
-        method: &request.method,
-        decoded_path: &target.decoded_path,
-        raw_query: &request.raw_query,
-        headers: &headers,
-    };
+    let headers = header_refs(request);
+    let view = view_of(request, &target.decoded_path, &headers);
     let scheme = detect_scheme(&view);
     match scheme {
         AuthScheme::Anonymous => Ok(Authenticated {

@@ -173,6 +173,33 @@ impl RedbMetadata {
     fn read(&self) -> StoreResult<redb::ReadTransaction> {
         Ok(self.db.begin_read()?)
     }
+
+    /// One record of a name-keyed table.
+    fn get_named<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        name: &str,
+    ) -> StoreResult<Option<T>> {
+        let txn = self.read()?;
+        let table = txn.open_table(table)?;
+        let found = table.get(name)?;
+        found.map(|bytes| decode(bytes.value())).transpose()
+    }
+
+    /// Every record of a name-keyed table, in name order.
+    fn all_named<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+    ) -> StoreResult<Vec<T>> {
+        let txn = self.read()?;
+        let table = txn.open_table(table)?;
+        let mut out = Vec::new();
+        for entry in table.iter()? {
+            let (_, v) = entry?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
 }
 
 fn writer_loop(db: Arc<Database>, receiver: &mpsc::Receiver<Message>, poisoned: &AtomicBool) {
@@ -389,6 +416,26 @@ fn upload_part_keys(
     Ok(out)
 }
 
+/// Removes an upload record and its parts, dropping the parts' blob references.
+fn remove_upload(
+    txn: &WriteTransaction,
+    upload: &[u8],
+    parts: &[(Vec<u8>, PartRecord)],
+    released: &mut Vec<BlobId>,
+) -> StoreResult<()> {
+    {
+        let mut parts_table = txn.open_table(PARTS)?;
+        for (part_key, _) in parts {
+            parts_table.remove(part_key.as_slice())?;
+        }
+    }
+    for (_, part) in parts {
+        drop_refs(txn, part.extents.iter().map(|e| e.blob), released)?;
+    }
+    txn.open_table(UPLOADS)?.remove(upload)?;
+    Ok(())
+}
+
 #[async_trait]
 impl MetadataStore for RedbMetadata {
     async fn create_account(&self, account: AccountRecord) -> StoreResult<()> {
@@ -404,21 +451,11 @@ impl MetadataStore for RedbMetadata {
     }
 
     async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>> {
-        let txn = self.read()?;
-        let accounts = txn.open_table(ACCOUNTS)?;
-        let found = accounts.get(secret_id)?;
-        found.map(|bytes| decode(bytes.value())).transpose()
+        self.get_named(ACCOUNTS, secret_id)
     }
 
     async fn accounts(&self) -> StoreResult<Vec<AccountRecord>> {
-        let txn = self.read()?;
-        let accounts = txn.open_table(ACCOUNTS)?;
-        let mut out = Vec::new();
-        for entry in accounts.iter()? {
-            let (_, v) = entry?;
-            out.push(decode(v.value())?);
-        }
-        Ok(out)
+        self.all_named(ACCOUNTS)
     }
 
     async fn delete_account(&self, secret_id: &str) -> StoreResult<()> {
@@ -457,21 +494,11 @@ impl MetadataStore for RedbMetadata {
     }
 
     async fn bucket(&self, name: &str) -> StoreResult<Option<BucketRecord>> {
-        let txn = self.read()?;
-        let buckets = txn.open_table(BUCKETS)?;
-        let found = buckets.get(name)?;
-        found.map(|bytes| decode(bytes.value())).transpose()
+        self.get_named(BUCKETS, name)
     }
 
     async fn buckets(&self) -> StoreResult<Vec<BucketRecord>> {
-        let txn = self.read()?;
-        let buckets = txn.open_table(BUCKETS)?;
-        let mut out = Vec::new();
-        for entry in buckets.iter()? {
-            let (_, v) = entry?;
-            out.push(decode(v.value())?);
-        }
-        Ok(out)
+        self.all_named(BUCKETS)
     }
 
     async fn delete_bucket(&self, name: &str) -> StoreResult<()> {
@@ -705,17 +732,10 @@ impl MetadataStore for RedbMetadata {
             }
             // Validation done; from here on every step writes.
             let mut released = Vec::new();
+            // The new version's references first, so blobs moving from parts to the object
+            // never drop to zero.
             add_refs(txn, version.data.blobs())?;
-            {
-                let mut parts_table = txn.open_table(PARTS)?;
-                for (part_key, _) in &parts {
-                    parts_table.remove(part_key.as_slice())?;
-                }
-            }
-            for (_, part) in &parts {
-                drop_refs(txn, part.extents.iter().map(|e| e.blob), &mut released)?;
-            }
-            txn.open_table(UPLOADS)?.remove(upload.as_slice())?;
+            remove_upload(txn, &upload, &parts, &mut released)?;
             install_version(txn, &bucket, &key, &version, &mut released)?;
             Ok(released)
         })
@@ -735,16 +755,7 @@ impl MetadataStore for RedbMetadata {
             }
             let parts = upload_part_keys(txn, &upload)?;
             let mut released = Vec::new();
-            {
-                let mut parts_table = txn.open_table(PARTS)?;
-                for (part_key, _) in &parts {
-                    parts_table.remove(part_key.as_slice())?;
-                }
-            }
-            for (_, part) in &parts {
-                drop_refs(txn, part.extents.iter().map(|e| e.blob), &mut released)?;
-            }
-            txn.open_table(UPLOADS)?.remove(upload.as_slice())?;
+            remove_upload(txn, &upload, &parts, &mut released)?;
             Ok(released)
         })
         .await
