@@ -193,3 +193,82 @@ async fn health_endpoint_needs_no_auth() {
         .await;
     assert_eq!(response.status, 200);
 }
+
+/// A small deterministic generator, so the robustness test is reproducible.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Sends a request and returns its status, or `None` when the server closed without one
+/// (acceptable for garbage) — but never a hang.
+async fn status_of(server: &TestServer, raw: &[u8]) -> Option<u16> {
+    use tokio::io::AsyncReadExt;
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    stream.write_all(raw).await.ok()?;
+    let _ = stream.shutdown().await;
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server hung on {:?}",
+        String::from_utf8_lossy(raw)
+    );
+    let text = String::from_utf8_lossy(&buf);
+    text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+#[tokio::test]
+async fn mutated_requests_never_get_a_5xx_or_hang() {
+    let server = TestServer::with_bucket().await;
+    server.send(Req::put(BUCKET, "/seed").body("x")).await;
+    let seeds: Vec<Vec<u8>> = vec![
+        Req::put(BUCKET, "/k").body("hello").to_bytes(),
+        Req::get(BUCKET, "/seed").header("Range", "bytes=0-0").to_bytes(),
+        Req::new("POST", BUCKET, "/").param("delete", "").body("<Delete><Object><Key>k</Key></Object></Delete>").to_bytes(),
+        Req::new("POST", BUCKET, "/m").param("uploadId", "x").body("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>").to_bytes(),
+        Req::put(BUCKET, "/c").header("Transfer-Encoding", "chunked").body(b"3\r\nabc\r\n0\r\n\r\n".to_vec()).to_bytes(),
+        Req::get(BUCKET, "/").param("prefix", "a").param("max-keys", "2").to_bytes(),
+    ];
+    let mut rng = XorShift(0x5eed_c0ff_ee00_1234);
+    for round in 0..2000 {
+        let mut raw = seeds[round % seeds.len()].clone();
+        for _ in 0..1 + rng.below(4) {
+            if raw.is_empty() {
+                break;
+            }
+            let at = rng.below(raw.len());
+            match rng.below(4) {
+                0 => raw[at] = rng.next() as u8,
+                1 => {
+                    raw.remove(at);
+                }
+                2 => raw.insert(at, b"\r\n:%&<>\0 "[rng.below(9)]),
+                _ => raw.truncate(at),
+            }
+        }
+        if let Some(status) = status_of(&server, &raw).await {
+            assert!(
+                status < 500 || status == 501,
+                "status {status} for {:?}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+    }
+    assert_eq!(server.send(Req::get(BUCKET, "/seed")).await.status, 200);
+}
