@@ -5,6 +5,7 @@
 
 mod admin;
 mod admin_client;
+mod bench;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,10 @@ enum Command {
     /// Manage accounts and other server state.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Load-test a running server, or measure this machine's limits (`--limits`).
+    ///
+    /// Example: `coffer bench --workload put --size 4KiB --concurrency 32 --duration 10s`
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +38,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Admin(command) => admin::run(command),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
