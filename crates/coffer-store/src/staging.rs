@@ -151,29 +151,28 @@ impl ObjectWriter {
     }
 
     fn start_streaming(&self, hashers: Hashers, prefix: Vec<u8>) -> StoreResult<Mode> {
-        let mut blob = self.blobs.create()?;
+        let blob = self.blobs.create()?;
         let id = blob.id();
         let (sender, mut receiver) = mpsc::channel::<Message>(PIPELINE_DEPTH);
         let worker = tokio::task::spawn_blocking(move || -> WorkerResult {
-            let mut hashers = hashers;
-            if !prefix.is_empty() {
-                blob.write_all(&prefix)?;
-            }
-            while let Some(message) = receiver.blocking_recv() {
-                match message {
-                    Message::Data(chunk) => {
+            // Two stages run side by side: this thread writes the blob while a second one
+            // hashes the same chunks (reference-counted, not copied). A stream then moves at
+            // the pace of the slower stage (MD5), not of hashing plus writing.
+            let (hash_tx, hash_rx) = std::sync::mpsc::sync_channel::<Bytes>(PIPELINE_DEPTH);
+            std::thread::scope(|scope| {
+                let hasher = scope.spawn(move || {
+                    let mut hashers = hashers;
+                    for chunk in hash_rx {
                         hashers.update(&chunk);
-                        blob.write_all(&chunk)?;
                     }
-                    Message::Finish => {
-                        blob.finish()?;
-                        return Ok((hashers, None));
-                    }
-                }
-            }
-            // The sender went away without Finish: the upload was abandoned. Dropping the
-            // writer deletes the partial file.
-            Ok((hashers, Some(blob)))
+                    hashers
+                });
+                let written = write_stage(&mut receiver, blob, &prefix, hash_tx);
+                let hashers = hasher
+                    .join()
+                    .map_err(|_| StoreError::Internal("the hashing thread panicked".into()))?;
+                written.map(|leftover| (hashers, leftover))
+            })
         });
         Ok(Mode::Streaming {
             sender,
@@ -262,6 +261,36 @@ impl ObjectWriter {
             )),
         }
     }
+}
+
+/// The writing stage: appends every chunk to the blob (handing it to the hashing stage
+/// first) until `Finish`, then makes the blob durable. Returns the unfinished writer when the
+/// upload was abandoned, so that dropping it deletes the partial file.
+fn write_stage(
+    receiver: &mut mpsc::Receiver<Message>,
+    mut blob: Box<dyn BlobWriter>,
+    prefix: &[u8],
+    hash_tx: std::sync::mpsc::SyncSender<Bytes>,
+) -> StoreResult<Option<Box<dyn BlobWriter>>> {
+    if !prefix.is_empty() {
+        blob.write_all(prefix)?;
+    }
+    while let Some(message) = receiver.blocking_recv() {
+        match message {
+            Message::Data(chunk) => {
+                hash_tx
+                    .send(chunk.clone())
+                    .map_err(|_| StoreError::Internal("the hashing thread stopped".into()))?;
+                blob.write_all(&chunk)?;
+            }
+            Message::Finish => {
+                drop(hash_tx);
+                blob.finish()?;
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(blob))
 }
 
 async fn worker_error(worker: tokio::task::JoinHandle<WorkerResult>) -> StoreError {

@@ -62,6 +62,7 @@ impl BlobStore for FsBlobStore {
             path,
             file: Some(io::BufWriter::with_capacity(1 << 20, file)),
             durable: self.durable,
+            unsynced: 0,
         }))
     }
 
@@ -100,12 +101,18 @@ impl BlobStore for FsBlobStore {
     }
 }
 
+/// While a large blob is written, its data is flushed to disk every this many bytes, so the
+/// `fdatasync` that makes it durable at the end has only the tail left to write.
+const SYNC_EVERY: u64 = 16 << 20;
+
 #[derive(Debug)]
 struct FsBlobWriter {
     id: BlobId,
     path: PathBuf,
     file: Option<io::BufWriter<File>>,
     durable: bool,
+    /// Bytes written since the last intermediate sync.
+    unsynced: u64,
 }
 
 impl BlobWriter for FsBlobWriter {
@@ -114,10 +121,19 @@ impl BlobWriter for FsBlobWriter {
     }
 
     fn write_all(&mut self, data: &[u8]) -> StoreResult<()> {
-        match self.file.as_mut() {
-            Some(file) => Ok(file.write_all(data)?),
-            None => Err(io::Error::other("blob already finished").into()),
+        let Some(file) = self.file.as_mut() else {
+            return Err(io::Error::other("blob already finished").into());
+        };
+        file.write_all(data)?;
+        self.unsynced += data.len() as u64;
+        if self.durable && self.unsynced >= SYNC_EVERY {
+            // Write-back overlaps with the rest of the upload instead of all happening in
+            // the final fdatasync. Durability still comes from `finish`.
+            file.flush()?;
+            file.get_ref().sync_data()?;
+            self.unsynced = 0;
         }
+        Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> StoreResult<()> {
