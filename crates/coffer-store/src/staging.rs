@@ -92,7 +92,8 @@ impl Hashers {
     }
 }
 
-type WorkerResult = StoreResult<(Hashers, Option<Box<dyn BlobWriter>>)>;
+/// What the writing stage returns: the unfinished writer if the upload was abandoned.
+type WorkerResult = StoreResult<Option<Box<dyn BlobWriter>>>;
 
 // One Mode per upload; its size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -104,6 +105,8 @@ enum Mode {
     Streaming {
         sender: mpsc::Sender<Message>,
         worker: tokio::task::JoinHandle<WorkerResult>,
+        hash_sender: mpsc::Sender<Bytes>,
+        hasher: tokio::task::JoinHandle<Hashers>,
         blob: BlobId,
     },
 }
@@ -153,30 +156,25 @@ impl ObjectWriter {
     fn start_streaming(&self, hashers: Hashers, prefix: Vec<u8>) -> StoreResult<Mode> {
         let blob = self.blobs.create()?;
         let id = blob.id();
+        // Two stages run side by side on blocking threads, both fed the same chunks
+        // (reference-counted, not copied): one writes the blob, one hashes. A stream then
+        // moves at the pace of the slower stage (MD5), not of hashing plus writing, and a
+        // write-back pause in one stage does not stall the other.
         let (sender, mut receiver) = mpsc::channel::<Message>(PIPELINE_DEPTH);
-        let worker = tokio::task::spawn_blocking(move || -> WorkerResult {
-            // Two stages run side by side: this thread writes the blob while a second one
-            // hashes the same chunks (reference-counted, not copied). A stream then moves at
-            // the pace of the slower stage (MD5), not of hashing plus writing.
-            let (hash_tx, hash_rx) = std::sync::mpsc::sync_channel::<Bytes>(PIPELINE_DEPTH);
-            std::thread::scope(|scope| {
-                let hasher = scope.spawn(move || {
-                    let mut hashers = hashers;
-                    for chunk in hash_rx {
-                        hashers.update(&chunk);
-                    }
-                    hashers
-                });
-                let written = write_stage(&mut receiver, blob, &prefix, hash_tx);
-                let hashers = hasher
-                    .join()
-                    .map_err(|_| StoreError::Internal("the hashing thread panicked".into()))?;
-                written.map(|leftover| (hashers, leftover))
-            })
+        let worker = tokio::task::spawn_blocking(move || write_stage(&mut receiver, blob, &prefix));
+        let (hash_sender, mut hash_receiver) = mpsc::channel::<Bytes>(PIPELINE_DEPTH);
+        let hasher = tokio::task::spawn_blocking(move || {
+            let mut hashers = hashers;
+            while let Some(chunk) = hash_receiver.blocking_recv() {
+                hashers.update(&chunk);
+            }
+            hashers
         });
         Ok(Mode::Streaming {
             sender,
             worker,
+            hash_sender,
+            hasher,
             blob: id,
         })
     }
@@ -204,15 +202,22 @@ impl ObjectWriter {
             Some(Mode::Streaming {
                 sender,
                 worker,
+                hash_sender,
+                hasher,
                 blob,
             }) => {
-                if sender.send(Message::Data(chunk)).await.is_err() {
-                    // The worker stopped early: it hit an I/O error. Surface it.
+                if sender.send(Message::Data(chunk.clone())).await.is_err() {
+                    // The writer stopped early: it hit an I/O error. Surface it.
                     return Err(worker_error(worker).await);
+                }
+                if hash_sender.send(chunk).await.is_err() {
+                    return Err(StoreError::Internal("the hashing stage stopped".into()));
                 }
                 self.mode = Some(Mode::Streaming {
                     sender,
                     worker,
+                    hash_sender,
+                    hasher,
                     blob,
                 });
                 Ok(())
@@ -235,6 +240,8 @@ impl ObjectWriter {
             Some(Mode::Streaming {
                 sender,
                 worker,
+                hash_sender,
+                hasher,
                 blob,
             }) => {
                 let guard = BlobGuard {
@@ -242,13 +249,17 @@ impl ObjectWriter {
                     store: self.blobs.clone(),
                     armed: true,
                 };
+                drop(hash_sender);
                 if sender.send(Message::Finish).await.is_err() {
                     return Err(worker_error(worker).await);
                 }
                 drop(sender);
-                let (hashers, _) = worker
+                worker
                     .await
                     .map_err(|e| StoreError::Internal(format!("blob writer task: {e}")))??;
+                let hashers = hasher
+                    .await
+                    .map_err(|e| StoreError::Internal(format!("hashing task: {e}")))?;
                 Ok(StagedData {
                     size: hashers.size,
                     md5: hashers.md5.finalize().into(),
@@ -263,28 +274,21 @@ impl ObjectWriter {
     }
 }
 
-/// The writing stage: appends every chunk to the blob (handing it to the hashing stage
-/// first) until `Finish`, then makes the blob durable. Returns the unfinished writer when the
-/// upload was abandoned, so that dropping it deletes the partial file.
+/// The writing stage: appends every chunk to the blob until `Finish`, then makes the blob
+/// durable. Returns the unfinished writer when the upload was abandoned, so that dropping it
+/// deletes the partial file.
 fn write_stage(
     receiver: &mut mpsc::Receiver<Message>,
     mut blob: Box<dyn BlobWriter>,
     prefix: &[u8],
-    hash_tx: std::sync::mpsc::SyncSender<Bytes>,
-) -> StoreResult<Option<Box<dyn BlobWriter>>> {
+) -> WorkerResult {
     if !prefix.is_empty() {
         blob.write_all(prefix)?;
     }
     while let Some(message) = receiver.blocking_recv() {
         match message {
-            Message::Data(chunk) => {
-                hash_tx
-                    .send(chunk.clone())
-                    .map_err(|_| StoreError::Internal("the hashing thread stopped".into()))?;
-                blob.write_all(&chunk)?;
-            }
+            Message::Data(chunk) => blob.write_all(&chunk)?,
             Message::Finish => {
-                drop(hash_tx);
                 blob.finish()?;
                 return Ok(None);
             }
