@@ -360,11 +360,7 @@ async fn load(options: Arc<Options>) -> anyhow::Result<()> {
         o.prefix
     );
     let reports = match o.workload {
-        Workload::Put => vec![
-            measure(&shared, "put", Op::Put, o.concurrency, o.until)
-                .await?
-                .report,
-        ],
+        Workload::Put => vec![measure(&shared, "put", Op::Put, o.concurrency, o.until).await?],
         Workload::Get | Workload::Mixed => {
             let prefix = format!("{}obj/", o.prefix);
             preload(&shared, &prefix, o.keys, o.size).await?;
@@ -373,11 +369,7 @@ async fn load(options: Arc<Options>) -> anyhow::Result<()> {
             } else {
                 Op::Mixed { prefix }
             };
-            vec![
-                measure(&shared, o.workload.name(), op, o.concurrency, o.until)
-                    .await?
-                    .report,
-            ]
+            vec![measure(&shared, o.workload.name(), op, o.concurrency, o.until).await?]
         }
         Workload::Multipart => multipart(&shared).await?,
         Workload::List => list(&shared).await?,
@@ -401,9 +393,19 @@ async fn ensure_bucket(shared: &Shared) -> anyhow::Result<()> {
         .send(&request, &[], Sink::Collect)
         .await
         .with_context(|| format!("creating bucket {} at {}", o.bucket, o.addr))?;
-    let text = String::from_utf8_lossy(&response.body);
-    if response.ok() || (response.status == 409 && text.contains("BucketAlreadyOwnedByYou")) {
+    if response.ok() {
         return Ok(());
+    }
+    if response.status == 409 {
+        // BucketAlreadyOwnedByYou, or BucketAlreadyExists from servers that answer that to
+        // the owner too: usable if we may access it.
+        let head = o
+            .signer
+            .prepare(AuthKind::S3, "HEAD", &o.bucket, None, &[])?;
+        let head = client.send(&head, &[], Sink::Discard).await?;
+        if head.ok() {
+            return Ok(());
+        }
     }
     bail!("creating bucket {}: {}", o.bucket, response.describe())
 }
@@ -678,15 +680,14 @@ impl Report {
         self.bytes as f64 / MIB as f64 / self.seconds.max(1e-9)
     }
 
+    /// CPU time as a percentage of one core; none for phases too short for the 10 ms
+    /// granularity of `/proc` CPU times to mean anything.
     fn cpu_percent(&self, cpu: Option<f64>) -> Option<f64> {
-        cpu.map(|c| c / self.seconds.max(1e-9) * 100.0)
+        if self.seconds < 1.0 {
+            return None;
+        }
+        cpu.map(|c| c / self.seconds * 100.0)
     }
-}
-
-/// A phase's merged statistics, before it becomes a [`Report`].
-#[derive(Debug)]
-struct Measured {
-    report: Report,
 }
 
 /// Runs `op` on `concurrency` workers until `until`, sampling the server meanwhile.
@@ -696,7 +697,7 @@ async fn measure(
     op: Op,
     concurrency: usize,
     until: Until,
-) -> anyhow::Result<Measured> {
+) -> anyhow::Result<Report> {
     let o = &shared.options;
     let probe = Probe::start(o.server_pid);
     let started = Instant::now();
@@ -751,7 +752,7 @@ async fn measure(
             report.first_error.as_deref().unwrap_or("no error recorded")
         );
     }
-    Ok(Measured { report })
+    Ok(report)
 }
 
 /// PUTs `count` objects of `size` bytes named `<prefix><index>`.
@@ -777,19 +778,19 @@ async fn preload(
         Until::Count(count),
     )
     .await?;
-    if measured.report.errors > 0 {
+    if measured.errors > 0 {
         bail!(
             "preloading failed: {} errors, first: {}",
-            measured.report.errors,
-            measured.report.first_error.as_deref().unwrap_or("?")
+            measured.errors,
+            measured.first_error.as_deref().unwrap_or("?")
         );
     }
     eprintln!(
         "coffer bench: preloaded in {:.1} s ({:.0} PUT/s)",
-        measured.report.seconds,
-        measured.report.ops_per_s()
+        measured.seconds,
+        measured.ops_per_s()
     );
-    Ok(measured.report)
+    Ok(measured)
 }
 
 /// --count multipart uploads of --size, parts uploaded by --concurrency workers.
@@ -840,11 +841,11 @@ async fn multipart(shared: &Arc<Shared>) -> anyhow::Result<Vec<Report>> {
             Until::Count(parts),
         )
         .await?;
-        if measured.report.errors > 0 {
+        if measured.errors > 0 {
             bail!(
                 "multipart: {} parts failed, first: {}",
-                measured.report.errors,
-                measured.report.first_error.as_deref().unwrap_or("?")
+                measured.errors,
+                measured.first_error.as_deref().unwrap_or("?")
             );
         }
         let mut body = String::from("<CompleteMultipartUpload>");
@@ -885,12 +886,12 @@ async fn multipart(shared: &Arc<Shared>) -> anyhow::Result<Vec<Report>> {
             "coffer bench: upload {n}: {} in {parts} parts, {seconds:.2} s ({:.0} MiB/s), parts p50 {:.1} ms, complete {complete_ms:.1} ms",
             format_size(o.size),
             o.size as f64 / MIB as f64 / seconds,
-            measured.report.latency.p50_ms
+            measured.latency.p50_ms
         );
         total.ops += 1;
         total.bytes += o.size;
         total.seconds += seconds;
-        part_latencies.push(measured.report.latency);
+        part_latencies.push(measured.latency);
     }
     // The latency columns of a multipart row are those of its parts (the last upload's).
     total.latency = part_latencies.last().copied().unwrap_or_default();

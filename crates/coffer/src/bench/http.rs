@@ -425,7 +425,9 @@ impl Client {
             }
         };
         conn.pos += head_len;
-        let Some(length) = content_length else {
+        // HEAD answers, 204 and 304 have no body whatever their Content-Length says.
+        let bodiless = request.method == "HEAD" || status == 204 || status == 304;
+        let Some(length) = (if bodiless { Some(0) } else { content_length }) else {
             return Err(SendError::Other(anyhow::anyhow!(
                 "response without Content-Length (status {status})"
             )));
