@@ -42,24 +42,15 @@ fn header_refs(request: &Request) -> Vec<(&str, &[u8])> {
         .collect()
 }
 
-/// The verifiers' view of a request.
-fn view_of<'a>(
-    request: &'a Request,
-    decoded_path: &'a str,
-    headers: &'a [(&'a str, &'a [u8])],
-) -> RequestView<'a> {
-    RequestView {
-        method: &request.method,
-        decoded_path,
-        raw_query: &request.raw_query,
-        headers,
-    }
-}
-
 /// The dialect of a request, decided before (and whatever the outcome of) authentication.
 pub fn dialect_of(request: &Request) -> Dialect {
     let headers = header_refs(request);
-    match detect_scheme(&view_of(request, "/", &headers)) {
+    match detect_scheme(&RequestView::new(
+        &request.method,
+        "/",
+        &request.raw_query,
+        &headers,
+    )) {
         AuthScheme::SigV4Header | AuthScheme::SigV4Query | AuthScheme::SigV2 => Dialect::S3,
         AuthScheme::CosHeader | AuthScheme::CosQuery => Dialect::Cos,
         AuthScheme::Anonymous | AuthScheme::Unknown => {
@@ -99,7 +90,12 @@ pub async fn authenticate(
     now_unix: u64,
 ) -> ApiResult<Authenticated> {
     let headers = header_refs(request);
-    let view = view_of(request, &target.decoded_path, &headers);
+    let view = RequestView::new(
+        &request.method,
+        &target.decoded_path,
+        &request.raw_query,
+        &headers,
+    );
     let scheme = detect_scheme(&view);
     match scheme {
         AuthScheme::Anonymous => Ok(Authenticated {

@@ -48,6 +48,12 @@ impl ApiError {
         ApiError::new(ErrorCode::InternalError)
     }
 
+    /// Marks the error as one after which the connection must close (body left unread).
+    pub fn close(mut self) -> ApiError {
+        self.close = true;
+        self
+    }
+
     /// Adds an element to the error document.
     pub fn extra(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
         self.extra.push((name, value.into()));

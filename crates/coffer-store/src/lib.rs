@@ -17,10 +17,12 @@ mod codec;
 pub mod error;
 pub mod meta;
 pub mod model;
+mod pacing;
 mod pins;
 mod staging;
 mod store;
 
 pub use error::{StoreError, StoreResult};
+pub use pacing::Pacer;
 pub use staging::{ObjectWriter, StagedData, INLINE_MAX};
 pub use store::{slice_extents, ObjectReader, RequestedPart, Store, READ_CHUNK};

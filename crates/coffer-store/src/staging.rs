@@ -304,15 +304,3 @@ async fn worker_error(worker: tokio::task::JoinHandle<WorkerResult>) -> StoreErr
         Err(e) => StoreError::Internal(format!("blob writer task: {e}")),
     }
 }
-
-impl StagedData {
-    /// Stages bytes already in memory (small copies, tests).
-    pub(crate) fn inline(data: Vec<u8>) -> StagedData {
-        StagedData {
-            size: data.len() as u64,
-            md5: coffer_proto::checksum::md5(&data),
-            crc64: coffer_proto::checksum::crc64(&data),
-            location: StagedLocation::Inline(data),
-        }
-    }
-}

@@ -14,6 +14,7 @@ use crate::model::{
     AccountRecord, BlobId, BucketRecord, DataLocation, Extent, ObjectAttributes, ObjectKind,
     ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
 };
+use crate::pacing::Pacer;
 use crate::pins::{BlobPins, PinGuard};
 use crate::staging::{ObjectWriter, StagedData, StagedLocation};
 use bytes::Bytes;
@@ -615,8 +616,8 @@ pub struct ObjectReader {
     pending: Vec<Piece>,
     blobs: Arc<dyn BlobStore>,
     _pins: Option<PinGuard>,
-    /// (bits per second, start, bytes yielded so far) when the rate is limited.
-    pacing: Option<(u64, tokio::time::Instant, u64)>,
+    /// The pacer and the bytes yielded so far, when the rate is limited.
+    pacing: Option<(Pacer, u64)>,
     /// The chunk being read ahead.
     ahead: Option<ReadJob>,
     /// The blob file in use.
@@ -629,18 +630,17 @@ const PACED_CHUNK: u64 = 64 * 1024;
 impl ObjectReader {
     /// Limits the reader to `bits_per_second` (COS `x-cos-traffic-limit`).
     pub fn limit_rate(&mut self, bits_per_second: u64) {
-        self.pacing = Some((bits_per_second.max(1), tokio::time::Instant::now(), 0));
+        self.pacing = Some((Pacer::new(bits_per_second), 0));
     }
 
     /// The next chunk, or `None` at the end.
     pub async fn next_chunk(&mut self) -> StoreResult<Option<Bytes>> {
-        if let Some((rate, started, sent)) = self.pacing {
-            let due = std::time::Duration::from_secs_f64(sent as f64 * 8.0 / rate as f64);
-            tokio::time::sleep_until(started + due).await;
+        if let Some((pacer, sent)) = self.pacing {
+            pacer.pace(sent).await;
         }
         let chunk = self.next_unpaced().await?;
         if let (Some(pacing), Some(chunk)) = (self.pacing.as_mut(), chunk.as_ref()) {
-            pacing.2 += chunk.len() as u64;
+            pacing.1 += chunk.len() as u64;
         }
         Ok(chunk)
     }
@@ -757,13 +757,6 @@ fn read_exact_at(
         filled += n;
     }
     Ok(Bytes::from(buf))
-}
-
-impl StagedData {
-    /// Stages bytes held in memory (tests, small internal objects).
-    pub fn from_bytes(data: Vec<u8>) -> StagedData {
-        StagedData::inline(data)
-    }
 }
 
 #[cfg(test)]

@@ -585,12 +585,7 @@ mod tests {
         query: &'a str,
         headers: &'a [(&'a str, &'a [u8])],
     ) -> RequestView<'a> {
-        RequestView {
-            method,
-            decoded_path: path,
-            raw_query: query,
-            headers,
-        }
+        RequestView::new(method, path, query, headers)
     }
 
     fn parse_and_verify(auth: &str, r: &RequestView<'_>, now: u64) -> Result<(), AuthError> {

@@ -24,6 +24,21 @@ pub struct RequestView<'a> {
 }
 
 impl<'a> RequestView<'a> {
+    /// A view of a request: method, decoded path, raw query and headers.
+    pub fn new(
+        method: &'a str,
+        decoded_path: &'a str,
+        raw_query: &'a str,
+        headers: &'a [(&'a str, &'a [u8])],
+    ) -> Self {
+        RequestView {
+            method,
+            decoded_path,
+            raw_query,
+            headers,
+        }
+    }
+
     /// The first header with this name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&'a [u8]> {
         self.headers

@@ -877,12 +877,7 @@ mod tests {
         query: &'a str,
         headers: &'a [(&'a str, &'a [u8])],
     ) -> RequestView<'a> {
-        RequestView {
-            method,
-            decoded_path: path,
-            raw_query: query,
-            headers,
-        }
+        RequestView::new(method, path, query, headers)
     }
 
     fn signer() -> SigV4Signer<'static> {

@@ -235,23 +235,6 @@ impl RequestBody<'_> {
         }
     }
 
-    /// Reads the whole body into memory, refusing more than `limit` bytes.
-    pub async fn read_to_end(&mut self, limit: usize) -> Result<Vec<u8>, BodyError> {
-        if let Some(declared) = self.declared_length {
-            if declared > limit as u64 {
-                return Err(BodyError::TooLarge);
-            }
-        }
-        let mut out = Vec::with_capacity(self.declared_length.unwrap_or(0) as usize);
-        while let Some(chunk) = self.next_chunk().await? {
-            if out.len() + chunk.len() > limit {
-                return Err(BodyError::TooLarge);
-            }
-            out.extend_from_slice(&chunk);
-        }
-        Ok(out)
-    }
-
     /// Reads and discards what is left of the body, up to `limit` bytes; returns whether
     /// the body is now complete (so the connection can carry another request).
     pub(crate) async fn drain(&mut self, limit: u64) -> bool {

@@ -15,7 +15,7 @@ use coffer_proto::names::validate_object_key;
 use coffer_proto::range::{ByteRange, ResolvedRange};
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::{ObjectVersion, WriteCondition};
-use coffer_store::{ObjectWriter, StagedData};
+use coffer_store::{ObjectWriter, Pacer, StagedData};
 
 /// Largest single PUT or part: 5 GiB.
 pub const MAX_OBJECT_SIZE: u64 = 5 << 30;
@@ -30,7 +30,7 @@ pub async fn stage_payload(
     if !payload.is_framed() {
         return Err(ErrorCode::MissingContentLength.into());
     }
-    let mut throttle = traffic_limit(ctx)?.map(Throttle::new);
+    let pacer = traffic_limit(ctx)?.map(Pacer::new);
     let expected_md5 = match ctx.header("content-md5") {
         Some(value) => {
             Some(parse_content_md5(value).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?)
@@ -47,8 +47,8 @@ pub async fn stage_payload(
             return Err(ApiError::new(ErrorCode::EntityTooLarge).close());
         }
         writer.write(chunk).await?;
-        if let Some(throttle) = throttle.as_mut() {
-            throttle.pace(received).await;
+        if let Some(pacer) = &pacer {
+            pacer.pace(received).await;
         }
     }
     let staged = writer.finish().await?;
@@ -58,39 +58,6 @@ pub async fn stage_payload(
         }
     }
     Ok(staged)
-}
-
-impl ApiError {
-    /// Marks the error as one after which the connection must close (body left unread).
-    pub fn close(mut self) -> ApiError {
-        self.close = true;
-        self
-    }
-}
-
-/// Paces a transfer to a rate in bit/s by sleeping whenever it runs ahead.
-#[derive(Debug)]
-pub struct Throttle {
-    bits_per_second: u64,
-    started: tokio::time::Instant,
-}
-
-impl Throttle {
-    /// A throttle starting now.
-    pub fn new(bits_per_second: u64) -> Throttle {
-        Throttle {
-            bits_per_second: bits_per_second.max(1),
-            started: tokio::time::Instant::now(),
-        }
-    }
-
-    /// Sleeps until `bytes_so_far` is within the allowed rate.
-    pub async fn pace(&mut self, bytes_so_far: u64) {
-        let due = std::time::Duration::from_secs_f64(
-            bytes_so_far as f64 * 8.0 / self.bits_per_second as f64,
-        );
-        tokio::time::sleep_until(self.started + due).await;
-    }
 }
 
 /// The conditional-write headers of a PUT (`If-Match`, `If-None-Match`).
