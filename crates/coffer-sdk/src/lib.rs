@@ -32,9 +32,11 @@ mod client;
 pub mod config;
 pub mod credentials;
 pub mod crypto;
+pub mod encryption;
 pub mod error;
 mod object_body;
 pub mod ops;
+pub mod transfer;
 pub mod types;
 
 pub use body::{Body, ProgressCallback};

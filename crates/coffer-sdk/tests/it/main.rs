@@ -2,5 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 
+mod encryption;
 mod operations;
 mod support;
+mod transfer;

@@ -1,0 +1,1 @@
+//! Transfer manager (being written).

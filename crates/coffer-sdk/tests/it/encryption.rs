@@ -1,0 +1,1 @@
+//! The encryption client against the server (being written).
