@@ -26,6 +26,7 @@ type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 pub struct Body {
     kind: Kind,
     meter: Option<Arc<Meter>>,
+    tap: Option<Arc<Crc64Tap>>,
 }
 
 enum Kind {
@@ -85,6 +86,7 @@ impl Body {
                 len,
             },
             meter: None,
+            tap: None,
         }
     }
 
@@ -109,6 +111,7 @@ impl Body {
                 len,
             },
             meter: None,
+            tap: None,
         }
     }
 
@@ -129,6 +132,12 @@ impl Body {
     /// Whether the body can be sent again (a retry is possible).
     pub fn is_replayable(&self) -> bool {
         !matches!(self.kind, Kind::Stream { .. })
+    }
+
+    /// Computes the CRC-64 of what is sent into `tap` (reset on every attempt).
+    pub(crate) fn with_tap(mut self, tap: Arc<Crc64Tap>) -> Self {
+        self.tap = Some(tap);
+        self
     }
 
     /// Counts the bytes sent into `meter`.
@@ -174,8 +183,13 @@ impl Body {
         if let Some(meter) = &self.meter {
             meter.rewind();
         }
+        if let Some(tap) = &self.tap {
+            tap.reset();
+        }
         let stream: ByteStream = match &self.kind {
-            Kind::Bytes(b) if self.meter.is_none() => return Ok(reqwest::Body::from(b.clone())),
+            Kind::Bytes(b) if self.meter.is_none() && self.tap.is_none() => {
+                return Ok(reqwest::Body::from(b.clone()))
+            }
             Kind::Bytes(b) => {
                 let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
                     .step_by(FILE_CHUNK)
@@ -218,6 +232,13 @@ impl Body {
             }
             None => stream,
         };
+        let stream = match &self.tap {
+            Some(tap) => {
+                let tap = Arc::clone(tap);
+                Box::pin(stream.inspect_ok(move |chunk| tap.update(chunk))) as ByteStream
+            }
+            None => stream,
+        };
         Ok(reqwest::Body::wrap_stream(stream))
     }
 }
@@ -227,6 +248,7 @@ impl From<Bytes> for Body {
         Body {
             kind: Kind::Bytes(b),
             meter: None,
+            tap: None,
         }
     }
 }
@@ -307,7 +329,7 @@ impl Progress {
         }
     }
 
-    fn sub(&self, n: u64) {
+    pub(crate) fn sub(&self, n: u64) {
         let done = self.done.fetch_sub(n, Ordering::Relaxed).saturating_sub(n);
         if let Some(cb) = &self.callback {
             cb.call(done.min(self.total), self.total);
@@ -348,5 +370,28 @@ impl Meter {
         if sent > 0 {
             self.progress.sub(sent);
         }
+    }
+}
+
+/// The CRC-64 (§11.1) of a body as it is sent.
+#[derive(Default)]
+pub(crate) struct Crc64Tap(Mutex<coffer_proto::checksum::Crc64>);
+
+impl Crc64Tap {
+    fn reset(&self) {
+        if let Ok(mut crc) = self.0.lock() {
+            *crc = coffer_proto::checksum::Crc64::new();
+        }
+    }
+
+    fn update(&self, data: &[u8]) {
+        if let Ok(mut crc) = self.0.lock() {
+            crc.update(data);
+        }
+    }
+
+    /// The CRC of the bytes sent by the last attempt.
+    pub(crate) fn value(&self) -> u64 {
+        self.0.lock().map(|crc| crc.value()).unwrap_or_default()
     }
 }

@@ -62,4 +62,8 @@ pub use ops::object::{
 pub use ops::presign::PresignRequest;
 pub use ops::service::{BucketSummary, ListBucketsOutput};
 pub use reqwest::Method;
+pub use transfer::{
+    CopyOutput, CopyRequest, DownloadFileOutput, DownloadFileRequest, DownloadPrefixRequest,
+    TransferSummary, UploadFileOutput, UploadFileRequest, UploadFolderRequest,
+};
 pub use types::{ByteRange, ObjectMetadata, ObjectOptions, Owner, Preconditions};

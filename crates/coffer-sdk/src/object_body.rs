@@ -48,7 +48,6 @@ impl ObjectBody {
         }
     }
 
-    #[allow(dead_code)] // used by the transfer manager (next commit)
     pub(crate) fn set_meter(&mut self, meter: Arc<Meter>) {
         self.meter = Some(meter);
     }
