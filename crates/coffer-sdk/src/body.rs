@@ -293,12 +293,6 @@ impl ProgressCallback {
     }
 }
 
-impl<F: Fn(u64, u64) + Send + Sync + 'static> From<F> for ProgressCallback {
-    fn from(f: F) -> Self {
-        ProgressCallback::new(f)
-    }
-}
-
 impl fmt::Debug for ProgressCallback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ProgressCallback")

@@ -121,8 +121,8 @@ impl DownloadFileRequest {
     }
 
     /// Reports `(bytes written, object size)`.
-    pub fn progress(mut self, callback: impl Into<ProgressCallback>) -> Self {
-        self.progress = Some(callback.into());
+    pub fn progress(mut self, callback: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressCallback::new(callback));
         self
     }
 

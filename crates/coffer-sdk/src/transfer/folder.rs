@@ -94,8 +94,8 @@ impl UploadFolderRequest {
     }
 
     /// Reports `(bytes done, bytes of all files)`.
-    pub fn progress(mut self, callback: impl Into<ProgressCallback>) -> Self {
-        self.progress = Some(callback.into());
+    pub fn progress(mut self, callback: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressCallback::new(callback));
         self
     }
 
@@ -152,8 +152,8 @@ impl DownloadPrefixRequest {
     }
 
     /// Reports `(bytes done, bytes of all objects)`.
-    pub fn progress(mut self, callback: impl Into<ProgressCallback>) -> Self {
-        self.progress = Some(callback.into());
+    pub fn progress(mut self, callback: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressCallback::new(callback));
         self
     }
 }
@@ -278,17 +278,17 @@ impl CosClient {
 }
 
 /// A per-file progress callback feeding an aggregate.
-fn share_of(progress: &Arc<Progress>) -> ProgressCallback {
+fn share_of(progress: &Arc<Progress>) -> impl Fn(u64, u64) + Send + Sync + 'static {
     let progress = Arc::clone(progress);
     let last = AtomicU64::new(0);
-    ProgressCallback::new(move |done, _total| {
+    move |done, _total| {
         let previous = last.swap(done, Ordering::Relaxed);
         if done > previous {
             progress.add(done - previous);
         } else if previous > done {
             progress.sub(previous - done);
         }
-    })
+    }
 }
 
 fn summarize(outcomes: Vec<Outcome>) -> TransferSummary {

@@ -100,8 +100,8 @@ impl UploadFileRequest {
     }
 
     /// Reports `(bytes uploaded, file size)`; the last call reports the full size.
-    pub fn progress(mut self, callback: impl Into<ProgressCallback>) -> Self {
-        self.progress = Some(callback.into());
+    pub fn progress(mut self, callback: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressCallback::new(callback));
         self
     }
 
@@ -305,9 +305,7 @@ impl CosClient {
             .body(body)
             .options(r.options.clone())
             .enable_md5(r.enable_md5);
-        if let Some(progress) = &r.progress {
-            put = put.progress(progress.clone());
-        }
+        put.progress = r.progress.clone();
         let out = self.put_object(put).await?;
         if let Some(remote) = out.crc64 {
             if remote != tap.value() {
