@@ -26,6 +26,8 @@ fi
 echo "== release build"
 cargo build --release -p coffer
 export COFFER_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/coffer"
+cargo build --release -p coffer-sdk --example sdk_interop
+export COFFER_SDK_INTEROP="${CARGO_TARGET_DIR:-$PWD/target}/release/examples/sdk_interop"
 
 if [ -x tests/acceptance/run.sh ]; then
   echo "== acceptance (third-party clients, crash test)"
