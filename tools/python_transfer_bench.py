@@ -18,8 +18,8 @@ from qcloud_cos import CosConfig, CosS3Client
 
 def main():
     path = sys.argv[1]
-    part = int(sys.argv[2]) if len(sys.argv) > 2 else None
-    threads = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    part = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] else None
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
     runs = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     ip, port = os.environ["COFFER_ADDRESS"].rsplit(":", 1)
     config = CosConfig(Region="ap-guangzhou", SecretId=os.environ["COS_SECRET_ID"],
