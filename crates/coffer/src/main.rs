@@ -6,6 +6,7 @@
 mod admin;
 mod admin_client;
 mod bench;
+mod client;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,10 @@ enum Command {
     ///
     /// Example: `coffer bench --workload put --size 4KiB --concurrency 32 --duration 10s`
     Bench(bench::BenchArgs),
+    /// Write or show a client profile (endpoint, region, keys) in the user's config file.
+    ///
+    /// Example: `coffer config --endpoint http://127.0.0.1:9000 --secret-id AKID… --secret-key …`
+    Config(client::config::ConfigArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,6 +44,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Admin(command) => admin::run(command),
         Command::Bench(args) => bench::run(args),
+        Command::Config(args) => client::config::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
