@@ -15,6 +15,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "coffer", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    common: client::CommonArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,6 +38,37 @@ enum Command {
     ///
     /// Example: `coffer config --endpoint http://127.0.0.1:9000 --secret-id AKID… --secret-key …`
     Config(client::config::ConfigArgs),
+    /// Make a bucket. Example: `coffer mb cos://examplebucket-1250000000`
+    Mb {
+        /// `cos://bucket`
+        target: String,
+    },
+    /// Remove a bucket (`--force`: its objects and uploads first).
+    ///
+    /// Example: `coffer rb --force cos://examplebucket-1250000000`
+    Rb(client::RbArgs),
+    /// List buckets, objects (`-r` for all levels) or in-progress uploads (`--uploads`).
+    ///
+    /// Example: `coffer ls cos://examplebucket-1250000000/photos/`
+    Ls(client::LsArgs),
+    /// Copy files and objects: local → cos, cos → local, cos → cos; `-r` for trees.
+    ///
+    /// Example: `coffer cp ./big.iso cos://examplebucket-1250000000/isos/`
+    Cp(client::CpArgs),
+    /// Print every header of an object. Example: `coffer stat cos://bucket/key`
+    Stat {
+        /// `cos://bucket/key`
+        target: String,
+    },
+    /// Write an object to standard output. Example: `coffer cat cos://bucket/notes.txt`
+    Cat {
+        /// `cos://bucket/key`
+        target: String,
+    },
+    /// Delete an object, or (`-r`) everything under a prefix.
+    ///
+    /// Example: `coffer rm -r --yes cos://bucket/logs/2025/`
+    Rm(client::RmArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +78,13 @@ fn main() -> std::process::ExitCode {
         Command::Admin(command) => admin::run(command),
         Command::Bench(args) => bench::run(args),
         Command::Config(args) => client::config::run(args),
+        Command::Mb { target } => client::run_mb(&cli.common, &target),
+        Command::Rb(args) => client::run_rb(&cli.common, args),
+        Command::Ls(args) => client::run_ls(&cli.common, args),
+        Command::Cp(args) => client::run_cp(&cli.common, args),
+        Command::Stat { target } => client::run_stat(&cli.common, &target),
+        Command::Cat { target } => client::run_cat(&cli.common, &target),
+        Command::Rm(args) => client::run_rm(&cli.common, args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -52,5 +92,16 @@ fn main() -> std::process::ExitCode {
             eprintln!("coffer: {error:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every subcommand (flag clashes, e.g. with the
+    /// global `--profile` / `-q`).
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -55,11 +55,6 @@ impl Location {
             key: key.to_string(),
         })
     }
-
-    /// True for a `cos://` location.
-    pub fn is_cos(&self) -> bool {
-        matches!(self, Location::Cos { .. })
-    }
 }
 
 impl fmt::Display for Location {

@@ -1,8 +1,89 @@
-//! The client side of the `coffer` command line, built only on the SDK's public API
-//! (issue "The coffer command line"). So far: profiles (`coffer config`) and the
-//! `cos://bucket/key` location syntax the transfer commands will share.
+//! The client side of the `coffer` command line, built only on the SDK's public API:
+//! profiles (`coffer config`), `cos://bucket/key` locations, and the object commands.
 
 pub mod config;
-// The transfer commands (ls, cp, …) that parse locations come next.
-#[allow(dead_code)]
 pub mod location;
+mod objects;
+mod transfer;
+
+use anyhow::Context;
+use coffer_sdk::CosClient;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub use objects::{run_cat, run_ls, run_mb, run_rb, run_rm, run_stat, LsArgs, RbArgs, RmArgs};
+pub use transfer::{run_cp, CpArgs};
+
+use self::config::{config_path, ConfigFile};
+use self::location::Location;
+
+/// Options every client command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// The profile of the config file to use (`coffer config`).
+    #[arg(long, global = true, default_value = "default", env = "COFFER_PROFILE")]
+    pub profile: String,
+    /// No progress bars or chatter.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// A client for the chosen profile (with the `COFFER_*` overrides).
+pub fn make_client(common: &CommonArgs) -> anyhow::Result<CosClient> {
+    let path = config_path()?;
+    let file = ConfigFile::load(&path)?;
+    let profile = file
+        .profiles
+        .get(&common.profile)
+        .cloned()
+        .unwrap_or_default()
+        .with_env_overrides();
+    let config = profile
+        .to_cos_config()
+        .with_context(|| format!("profile {:?} of {}", common.profile, path.display()))?;
+    Ok(CosClient::new(config)?)
+}
+
+/// Runs an async command on a fresh runtime.
+pub fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(f)
+}
+
+/// Parses a `cos://` argument.
+pub fn cos_location(arg: &str) -> anyhow::Result<(String, String)> {
+    match Location::parse(arg)? {
+        Location::Cos { bucket, key } => Ok((bucket, key)),
+        Location::Local(_) => anyhow::bail!("{arg:?} is not a cos://bucket/key location"),
+    }
+}
+
+/// A byte progress bar, hidden when quiet or not on a terminal.
+pub fn byte_bar(total: u64, quiet: bool, label: &str) -> ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(label.to_string());
+    bar
+}
+
+/// A progress callback for the SDK that moves `bar` forward only (parallel parts may report
+/// slightly out of order).
+pub fn bar_callback(bar: &ProgressBar) -> impl Fn(u64, u64) + Send + Sync + 'static {
+    let bar = bar.clone();
+    move |done, _total| {
+        if done > bar.position() {
+            bar.set_position(done);
+        }
+    }
+}
