@@ -12,6 +12,7 @@ use futures_util::{Stream, TryStreamExt};
 use md5::{Digest, Md5};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
+use crate::crypto::DataCipher;
 use crate::error::{Error, Result};
 
 /// Chunk size of file bodies: large enough for few syscalls, small enough for bounded memory.
@@ -27,6 +28,9 @@ pub struct Body {
     kind: Kind,
     meter: Option<Arc<Meter>>,
     tap: Option<Arc<Crc64Tap>>,
+    /// Client-side encryption: applied afresh (from this keystream position) on every
+    /// attempt, so an encrypted bytes or file body stays replayable.
+    cipher: Option<DataCipher>,
 }
 
 enum Kind {
@@ -87,6 +91,7 @@ impl Body {
             },
             meter: None,
             tap: None,
+            cipher: None,
         }
     }
 
@@ -112,6 +117,7 @@ impl Body {
             },
             meter: None,
             tap: None,
+            cipher: None,
         }
     }
 
@@ -134,6 +140,13 @@ impl Body {
         !matches!(self.kind, Kind::Stream { .. })
     }
 
+    /// Encrypts the body with `cipher` as it is sent (every attempt starts from the cipher's
+    /// position); MD5, CRC-64 and progress are then of the ciphertext.
+    pub(crate) fn with_cipher(mut self, cipher: DataCipher) -> Self {
+        self.cipher = Some(cipher);
+        self
+    }
+
     /// Computes the CRC-64 of what is sent into `tap` (reset on every attempt).
     pub(crate) fn with_tap(mut self, tap: Arc<Crc64Tap>) -> Self {
         self.tap = Some(tap);
@@ -149,7 +162,10 @@ impl Body {
     /// The binary MD5 of the body (reads a file body once more). `None` for a stream.
     pub(crate) async fn md5(&self) -> Result<Option<[u8; 16]>> {
         match &self.kind {
-            Kind::Bytes(b) => Ok(Some(Md5::digest(b).into())),
+            Kind::Bytes(b) => Ok(Some(match &self.cipher {
+                Some(cipher) => Md5::digest(cipher.clone().apply_to_vec(b)).into(),
+                None => Md5::digest(b).into(),
+            })),
             Kind::File { path, offset, len } => {
                 let context = || format!("reading {}", path.display());
                 let mut file = tokio::fs::File::open(path)
@@ -160,6 +176,7 @@ impl Body {
                     .map_err(|e| Error::io(context(), e))?;
                 let mut reader = file.take(*len);
                 let mut hasher = Md5::new();
+                let mut cipher = self.cipher.clone();
                 let mut buf = vec![0u8; FILE_CHUNK];
                 loop {
                     let n = reader
@@ -168,6 +185,9 @@ impl Body {
                         .map_err(|e| Error::io(context(), e))?;
                     if n == 0 {
                         break;
+                    }
+                    if let Some(cipher) = &mut cipher {
+                        cipher.apply(&mut buf[..n]);
                     }
                     hasher.update(&buf[..n]);
                 }
@@ -188,7 +208,10 @@ impl Body {
         }
         let stream: ByteStream = match &self.kind {
             Kind::Bytes(b) if self.meter.is_none() && self.tap.is_none() => {
-                return Ok(reqwest::Body::from(b.clone()))
+                return Ok(match &self.cipher {
+                    Some(cipher) => reqwest::Body::from(cipher.clone().apply_to_vec(b)),
+                    None => reqwest::Body::from(b.clone()),
+                });
             }
             Kind::Bytes(b) => {
                 let chunks: Vec<std::io::Result<Bytes>> = (0..b.len())
@@ -224,6 +247,17 @@ impl Body {
                 }
             }
         };
+        let stream = match &self.cipher {
+            Some(cipher) => {
+                let mut cipher = cipher.clone();
+                Box::pin(stream.map_ok(move |chunk| {
+                    let mut data = chunk.to_vec();
+                    cipher.apply(&mut data);
+                    Bytes::from(data)
+                })) as ByteStream
+            }
+            None => stream,
+        };
         let stream = match &self.meter {
             Some(meter) => {
                 let meter = Arc::clone(meter);
@@ -249,6 +283,7 @@ impl From<Bytes> for Body {
             kind: Kind::Bytes(b),
             meter: None,
             tap: None,
+            cipher: None,
         }
     }
 }

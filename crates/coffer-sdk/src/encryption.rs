@@ -53,31 +53,23 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use base64::Engine as _;
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt, TryStreamExt};
-use http_body_util::BodyExt as _;
-use md5::{Digest, Md5};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
-
-use crate::body::{Body, Meter, Progress, ProgressCallback};
+use crate::body::{Body, Progress, ProgressCallback};
 use crate::client::CosClient;
 use crate::crypto::{
-    check_part_len, DataCipher, EncryptionMaterials, KeyProvider, BLOCK_LEN, HEADER_IV, HEADER_KEY,
-    META_IV, META_KEY,
+    check_part_len, EncryptionMaterials, KeyProvider, BLOCK_LEN, HEADER_IV, HEADER_KEY, META_IV,
+    META_KEY,
 };
 use crate::error::{ClientError, Error, Result};
-use crate::object_body::{temp_path_for, ObjectBody};
+use crate::object_body::ObjectBody;
 use crate::ops::multipart::{
     CompleteMultipartUploadOutput, CompletedPart, CreateMultipartUploadRequest, UploadPartOutput,
     UploadPartRequest, MAX_PARTS,
 };
 use crate::ops::object::{GetObjectOutput, GetObjectRequest, PutObjectOutput, PutObjectRequest};
+use crate::transfer::{plan_parts, run_parallel};
 use crate::types::{meta_header_name, object_option_setters, ObjectMetadata, ObjectOptions};
 
 /// Default part size of [`EncryptedFileUpload`]: 8 MiB.
@@ -118,107 +110,7 @@ pub struct EncryptedGetObjectOutput {
     /// CRC-64 are the ciphertext's).
     pub metadata: ObjectMetadata,
     /// The plaintext, decrypted as it is read.
-    pub body: DecryptedBody,
-}
-
-/// The body of an encrypted download: the plaintext, decrypted chunk by chunk as it arrives.
-#[derive(Debug)]
-pub struct DecryptedBody {
-    inner: ObjectBody,
-    /// `None` only for a body-less 304 answer.
-    cipher: Option<DataCipher>,
-}
-
-impl DecryptedBody {
-    /// The announced length (`Content-Length`), when known.
-    pub fn content_length(&self) -> Option<u64> {
-        self.inner.content_length()
-    }
-
-    /// The next decrypted chunk, `None` at the end. Fails if the body ends before its
-    /// `Content-Length`.
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        let Some(chunk) = self.inner.chunk().await? else {
-            return Ok(None);
-        };
-        Ok(Some(match &mut self.cipher {
-            Some(cipher) => {
-                let mut plain = Vec::from(chunk);
-                cipher.apply(&mut plain);
-                Bytes::from(plain)
-            }
-            None => chunk,
-        }))
-    }
-
-    /// Reads and decrypts the whole body into memory.
-    pub async fn bytes(mut self) -> Result<Bytes> {
-        let expected = self.content_length().unwrap_or(0).min(64 << 20) as usize;
-        let mut buf = Vec::with_capacity(expected);
-        while let Some(chunk) = self.chunk().await? {
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(buf))
-    }
-
-    /// Copies the plaintext into a writer; returns the byte count.
-    pub async fn write_to<W: AsyncWrite + Unpin>(mut self, writer: &mut W) -> Result<u64> {
-        let mut n = 0u64;
-        while let Some(chunk) = self.chunk().await? {
-            writer
-                .write_all(&chunk)
-                .await
-                .map_err(|e| Error::io("writing the decrypted body", e))?;
-            n += chunk.len() as u64;
-        }
-        writer
-            .flush()
-            .await
-            .map_err(|e| Error::io("writing the decrypted body", e))?;
-        Ok(n)
-    }
-
-    /// Writes the plaintext to `path` through a temporary file in the same directory, renamed
-    /// into place once complete (a reader never sees a partial file). Returns the byte count.
-    pub async fn to_file(self, path: impl AsRef<Path>) -> Result<u64> {
-        let path = path.as_ref();
-        let temp = temp_path_for(path);
-        let result = async {
-            let mut file = tokio::fs::File::create(&temp)
-                .await
-                .map_err(|e| Error::io(format!("creating {}", temp.display()), e))?;
-            let n = self.write_to(&mut file).await?;
-            file.sync_all()
-                .await
-                .map_err(|e| Error::io(format!("syncing {}", temp.display()), e))?;
-            drop(file);
-            tokio::fs::rename(&temp, path)
-                .await
-                .map_err(|e| Error::io(format!("renaming into {}", path.display()), e))?;
-            Ok(n)
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&temp).await;
-        }
-        result
-    }
-
-    /// The plaintext as a stream of chunks.
-    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
-        futures_util::stream::try_unfold(self, |mut body| async move {
-            Ok(body.chunk().await?.map(|chunk| (chunk, body)))
-        })
-    }
-
-    /// The plaintext as an [`AsyncRead`].
-    pub fn into_async_read(self) -> impl AsyncRead + Send + Unpin + 'static {
-        let stream = Box::pin(
-            self.into_stream()
-                .map_err(|e| std::io::Error::other(e.to_string())),
-        );
-        tokio_util::io::StreamReader::new(stream)
-    }
+    pub body: ObjectBody,
 }
 
 /// An encrypted multipart upload in progress: the upload id and the data key and IV its parts
@@ -412,7 +304,8 @@ impl EncryptedFileUpload {
         self
     }
 
-    /// Parts uploaded in parallel (at least 1). Memory use is one part buffer per thread.
+    /// Parts uploaded in parallel (at least 1). Parts stream from the file: memory does not
+    /// grow with the part size.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
@@ -474,31 +367,20 @@ impl CosEncryptionClient {
                  against the ciphertext); use enable_md5(true) to send the ciphertext's MD5",
             ));
         }
+        if enable_md5 && !body.is_replayable() {
+            return Err(Error::invalid(
+                "enable_md5 needs a bytes or file body: the MD5 of an encrypted stream body is \
+                 only known once it has been sent",
+            ));
+        }
         let materials = EncryptionMaterials::generate(&*self.provider)?;
         set_envelope(&mut options, &materials);
-        let cipher = materials.cipher();
-        let md5 = if enable_md5 {
-            Some(ciphertext_md5(&body, &cipher).await?)
-        } else {
-            None
-        };
-        let progress = progress.map(|cb| Progress::new(body.len().unwrap_or(0), Some(cb)));
-        let meter = progress.as_ref().map(|p| p.meter());
-        let output = self
-            .send_encrypted(&body, &cipher, meter, |encrypted| {
-                let mut request = PutObjectRequest::new(bucket.clone(), key.clone())
-                    .body(encrypted)
-                    .options(options.clone());
-                if let Some(md5) = &md5 {
-                    request = request.content_md5(md5.clone());
-                }
-                self.client.put_object(request)
-            })
-            .await?;
-        if let Some(progress) = progress {
-            progress.finish();
-        }
-        Ok(output)
+        let mut request = PutObjectRequest::new(bucket, key)
+            .body(body.with_cipher(materials.cipher()))
+            .options(options)
+            .enable_md5(enable_md5);
+        request.progress = progress;
+        self.client.put_object(request).await
     }
 
     /// Uploads a local file as an encrypted object in one request, streaming it.
@@ -522,22 +404,17 @@ impl CosEncryptionClient {
         let GetObjectOutput {
             status,
             metadata,
-            body,
+            mut body,
         } = self.client.get_object(request).await?;
-        let cipher = if status == 304 {
-            None
-        } else {
+        if status != 304 {
             let materials =
                 EncryptionMaterials::from_metadata(&*self.provider, metadata.metadata.iter())?;
-            Some(materials.cipher_at(first_byte(status, &metadata)?))
-        };
+            body.set_cipher(materials.cipher_at(first_byte(status, &metadata)?));
+        }
         Ok(EncryptedGetObjectOutput {
             status,
             metadata,
-            body: DecryptedBody {
-                inner: body,
-                cipher,
-            },
+            body,
         })
     }
 
@@ -592,45 +469,6 @@ impl CosEncryptionClient {
         })?;
         let extent = PartExtent { offset, len };
         upload.register(part_number, extent)?;
-        let cipher = upload.materials.cipher_at(offset);
-        let result = self
-            .send_encrypted(&body, &cipher, None, |encrypted| {
-                self.client.upload_part(
-                    UploadPartRequest::new(
-                        upload.bucket.clone(),
-                        upload.key.clone(),
-                        upload.upload_id.clone(),
-                        part_number,
-                    )
-                    .body(encrypted),
-                )
-            })
-            .await;
-        if result.is_err() {
-            upload.unregister(part_number, extent);
-        }
-        result
-    }
-
-    /// Uploads a part from a plaintext buffer, encrypted in place (no copy).
-    async fn upload_part_buffer(
-        &self,
-        upload: &EncryptedUpload,
-        part_number: u32,
-        offset: u64,
-        mut data: Vec<u8>,
-        meter: Option<Arc<Meter>>,
-    ) -> Result<UploadPartOutput> {
-        let extent = PartExtent {
-            offset,
-            len: data.len() as u64,
-        };
-        upload.register(part_number, extent)?;
-        upload.materials.cipher_at(offset).apply(&mut data);
-        let mut body = Body::from(data);
-        if let Some(meter) = meter {
-            body = body.with_meter(meter);
-        }
         let result = self
             .client
             .upload_part(
@@ -640,7 +478,7 @@ impl CosEncryptionClient {
                     upload.upload_id.clone(),
                     part_number,
                 )
-                .body(body),
+                .body(body.with_cipher(upload.materials.cipher_at(offset))),
             )
             .await;
         if result.is_err() {
@@ -692,9 +530,8 @@ impl CosEncryptionClient {
     /// Uploads a local file encrypted, as described by `request`.
     ///
     /// Multipart: the part size is rounded up to a multiple of 16 and raised (in steps of 16)
-    /// until at most 10,000 parts are needed; each worker reads one part into its buffer,
-    /// encrypts it in place at its offset and uploads it, so memory stays at one part per
-    /// thread. On failure the upload is aborted (an encrypted upload cannot be resumed by
+    /// until at most 10,000 parts are needed; each part streams from the file, encrypted at
+    /// its offset on the way (and again on a retry), `threads` at a time. On failure the upload is aborted (an encrypted upload cannot be resumed by
     /// comparing part ETags, which are those of the ciphertext).
     pub async fn upload_file_with(
         &self,
@@ -729,15 +566,8 @@ impl CosEncryptionClient {
             )
             .await?;
         let progress = Progress::new(size, request.progress.clone());
-        let plan = PartPlan {
-            path,
-            size,
-            part_size,
-            part_count,
-            next: AtomicU32::new(0),
-        };
         match self
-            .upload_parts(&upload, Arc::new(plan), &progress, request.threads)
+            .upload_parts(&upload, path, size, part_size, &progress, request.threads)
             .await
         {
             Ok(parts) => {
@@ -765,136 +595,38 @@ impl CosEncryptionClient {
         }
     }
 
-    /// Runs `threads` workers that take part numbers from `plan` until all are uploaded.
+    /// Uploads every part of the file on `threads` tasks, each part streamed from the file
+    /// and encrypted at its offset.
     async fn upload_parts(
         &self,
         upload: &EncryptedUpload,
-        plan: Arc<PartPlan>,
+        path: PathBuf,
+        size: u64,
+        part_size: u64,
         progress: &Arc<Progress>,
         threads: usize,
     ) -> Result<Vec<CompletedPart>> {
-        let workers = threads.clamp(1, plan.part_count as usize);
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..workers {
-            let (this, upload, plan, progress) = (
-                self.clone(),
-                upload.clone(),
-                Arc::clone(&plan),
-                Arc::clone(progress),
-            );
-            tasks.spawn(async move { this.part_worker(&upload, &plan, &progress).await });
-        }
-        let mut parts = Vec::with_capacity(plan.part_count as usize);
-        while let Some(joined) = tasks.join_next().await {
-            let outcome = match joined {
-                Ok(outcome) => outcome,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => Err(Error::Client(ClientError::Cancelled)),
-            };
-            match outcome {
-                Ok(done) => parts.extend(done),
-                Err(e) => {
-                    tasks.abort_all();
-                    return Err(e);
-                }
+        let shared = Arc::new((self.clone(), upload.clone(), path, Arc::clone(progress)));
+        let mut parts = run_parallel(plan_parts(size, part_size), threads, move |part| {
+            let shared = Arc::clone(&shared);
+            async move {
+                let (this, upload, path, progress) = &*shared;
+                let body = Body::from_file_region(path, part.offset, part.len)
+                    .with_meter(progress.meter());
+                let output = this
+                    .upload_part(upload, part.number, part.offset, body)
+                    .await?;
+                Ok(CompletedPart {
+                    part_number: part.number,
+                    etag: output.etag,
+                })
             }
-        }
+        })
+        .await?;
         parts.sort_by_key(|p| p.part_number);
         Ok(parts)
     }
-
-    /// One worker of [`upload_parts`](Self::upload_parts): its own file handle and one part
-    /// buffer at a time.
-    async fn part_worker(
-        &self,
-        upload: &EncryptedUpload,
-        plan: &PartPlan,
-        progress: &Arc<Progress>,
-    ) -> Result<Vec<CompletedPart>> {
-        let context = || format!("reading {}", plan.path.display());
-        let mut file = tokio::fs::File::open(&plan.path)
-            .await
-            .map_err(|e| Error::io(context(), e))?;
-        let mut done = Vec::new();
-        loop {
-            let index = plan.next.fetch_add(1, Ordering::Relaxed);
-            if index >= plan.part_count {
-                return Ok(done);
-            }
-            let offset = u64::from(index) * plan.part_size;
-            let len = plan.part_size.min(plan.size - offset);
-            let mut data = vec![0u8; len as usize];
-            file.seek(std::io::SeekFrom::Start(offset))
-                .await
-                .map_err(|e| Error::io(context(), e))?;
-            file.read_exact(&mut data)
-                .await
-                .map_err(|e| Error::io(format!("{} (did the file shrink?)", context()), e))?;
-            let part_number = index + 1;
-            let output = self
-                .upload_part_buffer(upload, part_number, offset, data, Some(progress.meter()))
-                .await?;
-            done.push(CompletedPart {
-                part_number,
-                etag: output.etag,
-            });
-        }
-    }
-
-    /// Sends `plain` encrypted with `cipher` through `send`, once per attempt.
-    ///
-    /// A bytes body becomes an encrypted bytes body, which the client itself retries. A file
-    /// body becomes a one-shot encrypted stream, so it is retried here (re-read and
-    /// re-encrypted) under the client's retry policy. A stream body is sent once.
-    async fn send_encrypted<T, F, Fut>(
-        &self,
-        plain: &Body,
-        cipher: &DataCipher,
-        meter: Option<Arc<Meter>>,
-        mut send: F,
-    ) -> Result<T>
-    where
-        F: FnMut(Body) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let retry = self.client.config().retry;
-        let mut attempt = 0u32;
-        loop {
-            let encrypted = encrypt_body(plain, cipher).await?;
-            let retried_by_client = encrypted.is_replayable();
-            let encrypted = match &meter {
-                Some(meter) => encrypted.with_meter(Arc::clone(meter)),
-                None => encrypted,
-            };
-            match send(encrypted).await {
-                Err(e)
-                    if !retried_by_client
-                        && plain.is_replayable()
-                        && attempt < retry.max_retries
-                        && is_retryable(&e) =>
-                {
-                    attempt += 1;
-                    let delay = retry.delay(attempt);
-                    tracing::debug!(?delay, attempt, "retrying encrypted upload");
-                    tokio::time::sleep(delay).await;
-                }
-                outcome => return outcome,
-            }
-        }
-    }
 }
-
-/// What the workers of a multipart file upload share.
-#[derive(Debug)]
-struct PartPlan {
-    path: PathBuf,
-    size: u64,
-    part_size: u64,
-    part_count: u32,
-    /// Index of the next part to take.
-    next: AtomicU32,
-}
-
 /// The part size for a file of `size` bytes: `wanted` rounded up to a multiple of 16 (at
 /// least 16), raised to the smallest multiple of 16 that needs at most 10,000 parts.
 fn part_size_for(size: u64, wanted: u64) -> u64 {
@@ -941,65 +673,14 @@ fn first_byte(status: u16, metadata: &ObjectMetadata) -> Result<u64> {
         })
 }
 
-/// One attempt's encrypted body: a bytes body is encrypted into a new buffer (which the
-/// client may re-send); anything else becomes a one-shot stream encrypted chunk by chunk.
-async fn encrypt_body(plain: &Body, cipher: &DataCipher) -> Result<Body> {
-    let opened = plain.to_reqwest().await?;
-    if let Some(bytes) = opened.as_bytes() {
-        let mut data = bytes.to_vec();
-        cipher.clone().apply(&mut data);
-        return Ok(Body::from(data));
-    }
-    Ok(Body::from_stream(
-        encrypting_stream(opened, cipher.clone()),
-        plain.len(),
-    ))
-}
-
-/// The chunks of an opened body, encrypted as they are read.
-fn encrypting_stream(
-    plain: reqwest::Body,
-    mut cipher: DataCipher,
-) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-    plain.into_data_stream().map(move |chunk| {
-        let mut data = Vec::from(chunk.map_err(std::io::Error::other)?);
-        cipher.apply(&mut data);
-        Ok(Bytes::from(data))
-    })
-}
-
-/// Base64 MD5 of the ciphertext of a bytes or file body (one extra read of a file).
-async fn ciphertext_md5(plain: &Body, cipher: &DataCipher) -> Result<String> {
-    if !plain.is_replayable() {
-        return Err(Error::invalid(
-            "enable_md5 needs a bytes or file body: the MD5 of an encrypted stream body is \
-             only known once it has been sent",
-        ));
-    }
-    let stream = encrypting_stream(plain.to_reqwest().await?, cipher.clone());
-    let mut stream = std::pin::pin!(stream);
-    let mut md5 = Md5::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Error::io("reading the body for its Content-MD5", e))?;
-        md5.update(&chunk);
-    }
-    Ok(base64::engine::general_purpose::STANDARD.encode(md5.finalize()))
-}
-
-/// Whether a failed attempt may be repeated (as the client's own retry rule, §1.7).
-fn is_retryable(error: &Error) -> bool {
-    match error {
-        Error::Client(ClientError::Transport(_) | ClientError::Timeout(_)) => true,
-        Error::Service(e) => e.status_code >= 500 || e.status_code == 429,
-        Error::Client(_) => false,
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 mod tests {
     use super::*;
     use crate::crypto::AesProvider;
+    use futures_util::StreamExt;
+    use http_body_util::BodyExt as _;
+    use md5::{Digest, Md5};
 
     fn upload() -> EncryptedUpload {
         let provider = AesProvider::from_bytes(&[7u8; 32]).unwrap();
@@ -1102,107 +783,46 @@ mod tests {
     }
 
     /// Collects what one attempt would send.
-    async fn sent(body: Body) -> Vec<u8> {
-        let opened = body.to_reqwest().await.unwrap();
-        opened.collect().await.unwrap().to_bytes().to_vec()
+    async fn sent(body: &Body) -> Result<Vec<u8>> {
+        let mut stream = body.to_reqwest().await?.into_data_stream();
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        Ok(out)
     }
 
+    /// Encryption lives in the body: every attempt re-reads and re-encrypts from the part's
+    /// keystream position, so bytes and file bodies stay replayable (the client retries them
+    /// on 5xx, 429 and transport errors like any body) while a stream body is sent once.
     #[tokio::test]
-    async fn file_bodies_are_re_encrypted_for_every_attempt() {
-        let retry = crate::RetryPolicy {
-            max_retries: 2,
-            base_delay: std::time::Duration::ZERO,
-            max_delay: std::time::Duration::ZERO,
-        };
-        let config = crate::CosConfig::new("ap-guangzhou").retry(retry);
-        let crypto = CosEncryptionClient::new(
-            CosClient::new(config).unwrap(),
-            Arc::new(AesProvider::from_bytes(&[7u8; 32]).unwrap()),
-        );
+    async fn bodies_are_re_encrypted_for_every_attempt() {
+        let provider = AesProvider::from_bytes(&[7u8; 32]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         let plain: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &plain).unwrap();
-        let materials = EncryptionMaterials::generate(&*crypto.provider).unwrap();
+        let materials = EncryptionMaterials::generate(&provider).unwrap();
+
         let expected = materials.cipher_at(32).apply_to_vec(&plain[32..]);
-        let unavailable = || {
-            Error::from(crate::ServiceError::from_response(
-                "PUT",
-                503,
-                reqwest::header::HeaderMap::new(),
-                b"",
-                "u",
-            ))
-        };
+        let body = Body::from_file_region(&path, 32, 968).with_cipher(materials.cipher_at(32));
+        assert!(body.is_replayable());
+        assert_eq!(sent(&body).await.unwrap(), expected);
+        assert_eq!(sent(&body).await.unwrap(), expected);
+        let md5: [u8; 16] = Md5::digest(&expected).into();
+        assert_eq!(body.md5().await.unwrap(), Some(md5));
 
-        // A file region: every attempt re-reads and re-encrypts; a 503 is retried.
-        let attempts = Mutex::new(Vec::new());
-        let body = Body::from_file_region(&path, 32, 968);
-        let outcome = crypto
-            .send_encrypted(&body, &materials.cipher_at(32), None, |encrypted| {
-                let attempts = &attempts;
-                async move {
-                    assert!(!encrypted.is_replayable());
-                    let bytes = sent(encrypted).await;
-                    let mut attempts = attempts.lock().unwrap();
-                    attempts.push(bytes);
-                    if attempts.len() < 2 {
-                        Err(unavailable())
-                    } else {
-                        Ok(attempts.len())
-                    }
-                }
-            })
-            .await;
-        assert_eq!(outcome.unwrap(), 2);
-        assert_eq!(*attempts.lock().unwrap(), vec![expected.clone(), expected]);
+        let expected = materials.cipher().apply_to_vec(&plain);
+        let body = Body::from(plain.clone()).with_cipher(materials.cipher());
+        assert!(body.is_replayable());
+        assert_eq!(sent(&body).await.unwrap(), expected);
+        assert_eq!(sent(&body).await.unwrap(), expected);
 
-        // A 4xx is final; so is any failure of a one-shot stream body.
-        for (body, status) in [
-            (Body::from_file_region(&path, 0, 1000), 403),
-            (
-                Body::from_reader(std::io::Cursor::new(plain.clone()), None),
-                503,
-            ),
-        ] {
-            let calls = Mutex::new(0);
-            let outcome: Result<()> = crypto
-                .send_encrypted(&body, &materials.cipher(), None, |_| {
-                    *calls.lock().unwrap() += 1;
-                    let e = crate::ServiceError::from_response(
-                        "PUT",
-                        status,
-                        reqwest::header::HeaderMap::new(),
-                        b"",
-                        "u",
-                    );
-                    async move { Err(Error::from(e)) }
-                })
-                .await;
-            assert_eq!(outcome.unwrap_err().status_code(), Some(status));
-            assert_eq!(*calls.lock().unwrap(), 1);
-        }
-
-        // A bytes body becomes an encrypted bytes body: the client retries it itself.
-        let calls = Mutex::new(0);
-        let body = Body::from(plain.clone());
-        let outcome: Result<Vec<u8>> = crypto
-            .send_encrypted(&body, &materials.cipher(), None, |encrypted| {
-                *calls.lock().unwrap() += 1;
-                async move {
-                    assert!(encrypted.is_replayable());
-                    Err::<Vec<u8>, _>(Error::from(crate::ServiceError::from_response(
-                        "PUT",
-                        503,
-                        reqwest::header::HeaderMap::new(),
-                        b"",
-                        "u",
-                    )))
-                }
-            })
-            .await;
-        assert!(outcome.is_err());
-        assert_eq!(*calls.lock().unwrap(), 1);
+        let body = Body::from_reader(std::io::Cursor::new(plain.clone()), None)
+            .with_cipher(materials.cipher());
+        assert!(!body.is_replayable());
+        assert_eq!(sent(&body).await.unwrap(), expected);
+        assert!(sent(&body).await.is_err(), "a stream is never sent twice");
     }
 
     #[test]

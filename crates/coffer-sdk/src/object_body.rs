@@ -9,14 +9,18 @@ use futures_util::{Stream, TryStreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::body::Meter;
+use crate::crypto::DataCipher;
 use crate::error::{ClientError, Error, Result};
 
-/// The body of an object download, read as it arrives (never buffered whole unless asked).
+/// The body of an object download, read as it arrives (never buffered whole unless asked);
+/// decrypted on the way for the encryption client.
 pub struct ObjectBody {
     response: Option<reqwest::Response>,
     expected: Option<u64>,
     received: u64,
     meter: Option<Arc<Meter>>,
+    /// Client-side decryption, positioned at the first byte of this body.
+    cipher: Option<DataCipher>,
 }
 
 impl fmt::Debug for ObjectBody {
@@ -35,6 +39,7 @@ impl ObjectBody {
             expected,
             received: 0,
             meter: None,
+            cipher: None,
         }
     }
 
@@ -45,11 +50,17 @@ impl ObjectBody {
             expected: Some(0),
             received: 0,
             meter: None,
+            cipher: None,
         }
     }
 
     pub(crate) fn set_meter(&mut self, meter: Arc<Meter>) {
         self.meter = Some(meter);
+    }
+
+    /// Decrypts the body with `cipher` (positioned at the body's first byte) as it is read.
+    pub(crate) fn set_cipher(&mut self, cipher: DataCipher) {
+        self.cipher = Some(cipher);
     }
 
     /// The announced length (`Content-Length`), when known.
@@ -69,7 +80,14 @@ impl ObjectBody {
                 if let Some(meter) = &self.meter {
                     meter.add(chunk.len() as u64);
                 }
-                Ok(Some(chunk))
+                Ok(Some(match &mut self.cipher {
+                    Some(cipher) => {
+                        let mut plain = Vec::from(chunk);
+                        cipher.apply(&mut plain);
+                        Bytes::from(plain)
+                    }
+                    None => chunk,
+                }))
             }
             None => {
                 self.response = None;
