@@ -167,30 +167,15 @@ impl Body {
                 None => Md5::digest(b).into(),
             })),
             Kind::File { path, offset, len } => {
-                let context = || format!("reading {}", path.display());
-                let mut file = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| Error::io(context(), e))?;
-                file.seek(std::io::SeekFrom::Start(*offset))
-                    .await
-                    .map_err(|e| Error::io(context(), e))?;
-                let mut reader = file.take(*len);
                 let mut hasher = Md5::new();
                 let mut cipher = self.cipher.clone();
-                let mut buf = vec![0u8; FILE_CHUNK];
-                loop {
-                    let n = reader
-                        .read(&mut buf)
-                        .await
-                        .map_err(|e| Error::io(context(), e))?;
-                    if n == 0 {
-                        break;
-                    }
+                read_region(path, *offset, *len, |chunk| {
                     if let Some(cipher) = &mut cipher {
-                        cipher.apply(&mut buf[..n]);
+                        cipher.apply(chunk);
                     }
-                    hasher.update(&buf[..n]);
-                }
+                    hasher.update(chunk);
+                })
+                .await?;
                 Ok(Some(hasher.finalize().into()))
             }
             Kind::Stream { .. } => Ok(None),
@@ -309,6 +294,34 @@ impl From<&'static str> for Body {
 impl From<&'static [u8]> for Body {
     fn from(s: &'static [u8]) -> Self {
         Body::from(Bytes::from_static(s))
+    }
+}
+
+/// Feeds `len` bytes of the file at `path` from `offset` to `each`, a chunk at a time.
+pub(crate) async fn read_region(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    mut each: impl FnMut(&mut [u8]),
+) -> Result<()> {
+    let context = || format!("reading {}", path.display());
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io(context(), e))?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(|e| Error::io(context(), e))?;
+    let mut reader = file.take(len);
+    let mut buf = vec![0u8; FILE_CHUNK];
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .await
+            .map_err(|e| Error::io(context(), e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        each(&mut buf[..n]);
     }
 }
 

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 
 use crate::body::Body;
-use crate::config::{CosConfig, Scheme};
+use crate::config::CosConfig;
 use crate::credentials::Credentials;
 use crate::error::{ClientError, Error, Result, ServiceError};
 
@@ -435,20 +435,11 @@ pub(crate) fn encode_key_path(key: &str) -> Result<String> {
     Ok(format!("/{encoded}"))
 }
 
-impl Scheme {
-    /// The default port of the scheme.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 mod tests {
     use super::*;
+    use crate::Scheme;
 
     #[test]
     fn key_paths_are_encoded_like_the_python_sdk() {

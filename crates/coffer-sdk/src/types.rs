@@ -377,3 +377,31 @@ macro_rules! precondition_setters {
     };
 }
 pub(crate) use precondition_setters;
+
+/// Generates `copy_source_if_match`… setters (`x-cos-copy-source-If-*`) for a request with a
+/// `source_conditions: Preconditions` field.
+macro_rules! copy_source_condition_setters {
+    () => {
+        /// `x-cos-copy-source-If-Match`: copy only if the source's ETag matches.
+        pub fn copy_source_if_match(mut self, etag: impl Into<String>) -> Self {
+            self.source_conditions.if_match = Some(etag.into());
+            self
+        }
+        /// `x-cos-copy-source-If-None-Match`: copy only if the source's ETag differs.
+        pub fn copy_source_if_none_match(mut self, etag: impl Into<String>) -> Self {
+            self.source_conditions.if_none_match = Some(etag.into());
+            self
+        }
+        /// `x-cos-copy-source-If-Modified-Since` (an HTTP date).
+        pub fn copy_source_if_modified_since(mut self, date: impl Into<String>) -> Self {
+            self.source_conditions.if_modified_since = Some(date.into());
+            self
+        }
+        /// `x-cos-copy-source-If-Unmodified-Since` (an HTTP date).
+        pub fn copy_source_if_unmodified_since(mut self, date: impl Into<String>) -> Self {
+            self.source_conditions.if_unmodified_since = Some(date.into());
+            self
+        }
+    };
+}
+pub(crate) use copy_source_condition_setters;

@@ -3,11 +3,13 @@
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
-use super::{number, read_xml, text, text_opt};
+use super::{read_xml_with_etag, text, text_opt};
 use crate::client::{CosClient, Request};
 use crate::config::CosConfig;
-use crate::error::{Error, Result, ServiceError};
-use crate::types::{header_str, object_option_setters, ObjectOptions, Preconditions};
+use crate::error::{Error, Result};
+use crate::types::{
+    copy_source_condition_setters, header_str, object_option_setters, ObjectOptions, Preconditions,
+};
 
 /// The object a copy reads (the Python SDK's `CopySource` dict).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,29 +149,7 @@ impl CopyObjectRequest {
         self
     }
 
-    /// `x-cos-copy-source-If-Match`.
-    pub fn copy_source_if_match(mut self, etag: impl Into<String>) -> Self {
-        self.source_conditions.if_match = Some(etag.into());
-        self
-    }
-
-    /// `x-cos-copy-source-If-None-Match`.
-    pub fn copy_source_if_none_match(mut self, etag: impl Into<String>) -> Self {
-        self.source_conditions.if_none_match = Some(etag.into());
-        self
-    }
-
-    /// `x-cos-copy-source-If-Modified-Since`.
-    pub fn copy_source_if_modified_since(mut self, date: impl Into<String>) -> Self {
-        self.source_conditions.if_modified_since = Some(date.into());
-        self
-    }
-
-    /// `x-cos-copy-source-If-Unmodified-Since`.
-    pub fn copy_source_if_unmodified_since(mut self, date: impl Into<String>) -> Self {
-        self.source_conditions.if_unmodified_since = Some(date.into());
-        self
-    }
+    copy_source_condition_setters!();
 
     object_option_setters!();
 }
@@ -208,44 +188,15 @@ impl CosClient {
             .headers(r.source_conditions.to_headers("x-cos-copy-source-"))
             .headers(r.options.to_headers());
         let response = self.send(request).await?;
-        let headers = response.headers().clone();
-        let url = response.url().to_string();
-        let root = read_xml(response).await?;
-        let etag = text_opt(&root, "ETag").ok_or_else(|| {
-            Error::from(ServiceError::from_response(
-                "PUT",
-                200,
-                headers.clone(),
-                render(&root).as_bytes(),
-                &url,
-            ))
-        })?;
+        let (headers, root, etag) = read_xml_with_etag("PUT", response).await?;
         Ok(CopyObjectOutput {
             etag,
             last_modified: text(&root, "LastModified"),
-            crc64: Some(number::<u64>(&root, "CRC64")).filter(|_| root.child("CRC64").is_some()),
+            crc64: text_opt(&root, "CRC64").and_then(|t| t.trim().parse().ok()),
             version_id: header_str(&headers, "x-cos-version-id"),
             source_version_id: header_str(&headers, "x-cos-copy-source-version-id"),
             request_id: header_str(&headers, "x-cos-request-id"),
             headers,
         })
     }
-}
-
-/// Re-serialises a parsed element (for the raw text of an error found in a 200 answer).
-pub(crate) fn render(element: &coffer_proto::xml::Element) -> String {
-    fn walk(e: &coffer_proto::xml::Element, w: &mut coffer_proto::xml::XmlWriter) {
-        if e.children.is_empty() {
-            w.leaf(&e.name, &e.text);
-        } else {
-            w.open(&e.name);
-            for c in &e.children {
-                walk(c, w);
-            }
-            w.close(&e.name);
-        }
-    }
-    let mut w = coffer_proto::xml::XmlWriter::new();
-    walk(element, &mut w);
-    w.finish()
 }

@@ -12,13 +12,36 @@ pub mod service;
 
 use coffer_proto::xml::Element;
 
-use crate::error::{ClientError, Error, Result};
+use reqwest::header::HeaderMap;
+
+use crate::error::{ClientError, Error, Result, ServiceError};
 
 /// Largest XML answer read (a 1000-entry listing is far below).
 const MAX_XML_BODY: usize = 64 << 20;
 
 /// Reads an XML answer into its root element.
-pub(crate) async fn read_xml(mut response: reqwest::Response) -> Result<Element> {
+pub(crate) async fn read_xml(response: reqwest::Response) -> Result<Element> {
+    parse_xml(&read_body(response).await?)
+}
+
+/// Reads an answer that must carry an `<ETag>` (copy, part copy, complete). COS may answer
+/// such a request 200 with an `<Error>` document instead (§5.2): that becomes a
+/// [`ServiceError`] with status 200, as in the Python SDK.
+pub(crate) async fn read_xml_with_etag(
+    method: &str,
+    response: reqwest::Response,
+) -> Result<(HeaderMap, Element, String)> {
+    let headers = response.headers().clone();
+    let url = response.url().to_string();
+    let body = read_body(response).await?;
+    let root = parse_xml(&body)?;
+    match text_opt(&root, "ETag") {
+        Some(etag) => Ok((headers, root, etag)),
+        None => Err(ServiceError::from_response(method, 200, headers, &body, &url).into()),
+    }
+}
+
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         body.extend_from_slice(&chunk);
@@ -26,7 +49,11 @@ pub(crate) async fn read_xml(mut response: reqwest::Response) -> Result<Element>
             return Err(invalid_response("XML answer larger than 64 MiB"));
         }
     }
-    coffer_proto::xml::parse(&body).map_err(|_| {
+    Ok(body)
+}
+
+fn parse_xml(body: &[u8]) -> Result<Element> {
+    coffer_proto::xml::parse(body).map_err(|_| {
         invalid_response(format!(
             "malformed XML answer: {}",
             String::from_utf8_lossy(&body[..body.len().min(200)])

@@ -6,13 +6,14 @@ use coffer_proto::xml::XmlWriter;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
-use super::copy::{render, CopySource};
-use super::{flag, number, read_xml, text, text_opt};
+use super::copy::CopySource;
+use super::{flag, number, read_xml, read_xml_with_etag, text, text_opt};
 use crate::body::Body;
 use crate::client::{CosClient, Request};
-use crate::error::{Error, Result, ServiceError};
+use crate::error::{Error, Result};
 use crate::types::{
-    header_str, object_option_setters, url_decode, ObjectOptions, Owner, Preconditions,
+    copy_source_condition_setters, header_str, object_option_setters, url_decode, ObjectOptions,
+    Owner, Preconditions,
 };
 
 /// Highest part number (and most parts) of an upload.
@@ -167,29 +168,7 @@ impl UploadPartCopyRequest {
         self
     }
 
-    /// `x-cos-copy-source-If-Match`.
-    pub fn copy_source_if_match(mut self, etag: impl Into<String>) -> Self {
-        self.source_conditions.if_match = Some(etag.into());
-        self
-    }
-
-    /// `x-cos-copy-source-If-None-Match`.
-    pub fn copy_source_if_none_match(mut self, etag: impl Into<String>) -> Self {
-        self.source_conditions.if_none_match = Some(etag.into());
-        self
-    }
-
-    /// `x-cos-copy-source-If-Modified-Since`.
-    pub fn copy_source_if_modified_since(mut self, date: impl Into<String>) -> Self {
-        self.source_conditions.if_modified_since = Some(date.into());
-        self
-    }
-
-    /// `x-cos-copy-source-If-Unmodified-Since`.
-    pub fn copy_source_if_unmodified_since(mut self, date: impl Into<String>) -> Self {
-        self.source_conditions.if_unmodified_since = Some(date.into());
-        self
-    }
+    copy_source_condition_setters!();
 }
 
 /// The answer of [`CosClient::upload_part_copy`].
@@ -441,18 +420,7 @@ impl CosClient {
             .header("x-cos-copy-source-range", range)
             .headers(r.source_conditions.to_headers("x-cos-copy-source-"));
         let response = self.send(request).await?;
-        let headers = response.headers().clone();
-        let url = response.url().to_string();
-        let root = read_xml(response).await?;
-        let etag = text_opt(&root, "ETag").ok_or_else(|| {
-            Error::from(ServiceError::from_response(
-                "PUT",
-                200,
-                headers.clone(),
-                render(&root).as_bytes(),
-                &url,
-            ))
-        })?;
+        let (headers, root, etag) = read_xml_with_etag("PUT", response).await?;
         Ok(UploadPartCopyOutput {
             etag,
             last_modified: text(&root, "LastModified"),
@@ -550,18 +518,7 @@ impl CosClient {
             .param("uploadId", upload_id)
             .body(w.finish().into());
         let response = self.send(request).await?;
-        let headers = response.headers().clone();
-        let url = response.url().to_string();
-        let root = read_xml(response).await?;
-        let etag = text_opt(&root, "ETag").ok_or_else(|| {
-            Error::from(ServiceError::from_response(
-                "POST",
-                200,
-                headers.clone(),
-                render(&root).as_bytes(),
-                &url,
-            ))
-        })?;
+        let (headers, root, etag) = read_xml_with_etag("POST", response).await?;
         Ok(CompleteMultipartUploadOutput {
             location: text(&root, "Location"),
             bucket: text(&root, "Bucket"),

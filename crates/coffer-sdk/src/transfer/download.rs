@@ -10,7 +10,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::{
     checkpoint_name, combine_crc64, effective_part_size, plan_parts, read_json, run_parallel,
-    write_json_atomically, PartPlan, MIB,
+    write_atomically, write_json_atomically, PartPlan, MIB,
 };
 use crate::body::{Progress, ProgressCallback};
 use crate::client::CosClient;
@@ -279,7 +279,7 @@ impl CosClient {
                         serde_json::to_vec(&*rec).unwrap_or_default()
                     };
                     let path = record_path.clone();
-                    tokio::task::spawn_blocking(move || write_bytes_atomically(&path, &snapshot))
+                    tokio::task::spawn_blocking(move || write_atomically(&path, &snapshot))
                         .await
                         .map_err(|e| Error::invalid(format!("record writer failed: {e}")))?
                         .map_err(|e| Error::io("writing the download record", e))?;
@@ -432,15 +432,4 @@ fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
     name.push(".coffer-part");
     PathBuf::from(name)
-}
-
-fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut temp = path.as_os_str().to_os_string();
-    temp.push(format!(".{:016x}.tmp", rand::random::<u64>()));
-    let temp = PathBuf::from(temp);
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_data()?;
-    std::fs::rename(&temp, path)
 }

@@ -141,20 +141,37 @@ pub(crate) fn combine_crc64(parts: impl IntoIterator<Item = (u64, u64)>) -> u64 
     })
 }
 
-/// Writes `value` as JSON to `path` atomically (temporary file, fsync, rename).
+/// Writes `value` as JSON to `path` atomically (see [`write_atomically`]).
 pub(crate) fn write_json_atomically<V: serde::Serialize>(
     path: &std::path::Path,
     value: &V,
 ) -> std::io::Result<()> {
+    write_atomically(
+        path,
+        &serde_json::to_vec(value).map_err(std::io::Error::other)?,
+    )
+}
+
+/// Replaces `path` with `bytes` atomically: a uniquely named temporary file beside it (so
+/// concurrent writers never share one), synced, then renamed over it.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let temp = path.with_extension("json.tmp");
-    let mut file = std::fs::File::create(&temp)?;
-    file.write_all(&serde_json::to_vec(value).map_err(std::io::Error::other)?)?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path)
+    let mut temp = path.as_os_str().to_os_string();
+    temp.push(format!(".{:016x}.tmp", rand::random::<u64>()));
+    let temp = std::path::PathBuf::from(temp);
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
 }
 
 /// Reads a JSON record, `None` when absent or unreadable (a stale or damaged record only

@@ -7,13 +7,12 @@ use std::time::UNIX_EPOCH;
 
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{
     checkpoint_name, combine_crc64, effective_part_size, hex_lower, plan_parts, read_json,
     run_parallel, write_json_atomically, PartPlan, MAX_PARTS, MIB,
 };
-use crate::body::{Body, Crc64Tap, Progress, ProgressCallback};
+use crate::body::{read_region, Body, Crc64Tap, Progress, ProgressCallback};
 use crate::client::CosClient;
 use crate::error::{ClientError, Error, Result};
 use crate::ops::multipart::{CompletedPart, CreateMultipartUploadRequest, UploadPartRequest};
@@ -408,27 +407,12 @@ impl CosClient {
 
 /// MD5 and CRC-64 of a region of a file.
 async fn hash_region(path: &Path, offset: u64, len: u64) -> Result<([u8; 16], u64)> {
-    let context = || format!("reading {}", path.display());
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::io(context(), e))?;
-    file.seek(std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(|e| Error::io(context(), e))?;
-    let mut reader = file.take(len);
     let mut md5 = Md5::new();
     let mut crc = coffer_proto::checksum::Crc64::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .await
-            .map_err(|e| Error::io(context(), e))?;
-        if n == 0 {
-            break;
-        }
-        md5.update(&buf[..n]);
-        crc.update(&buf[..n]);
-    }
+    read_region(path, offset, len, |chunk| {
+        md5.update(&*chunk);
+        crc.update(chunk);
+    })
+    .await?;
     Ok((md5.finalize().into(), crc.value()))
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use coffer_sdk::{
     CopyRequest, CopySource, DownloadFileRequest, DownloadPrefixRequest, ListObjectsRequest,
-    UploadFileRequest, UploadFolderRequest,
+    ObjectOptions, UploadFileRequest, UploadFolderRequest,
 };
 use futures_util::TryStreamExt;
 
@@ -64,7 +64,7 @@ pub fn run_cp(common: &CommonArgs, args: CpArgs) -> anyhow::Result<()> {
                     if let Some(part) = args.part_size {
                         request = request.part_size(part << 20);
                     }
-                    request = apply_folder_options(request, &args)?;
+                    request = request.options(object_options(&args)?);
                     let summary = client.upload_folder(request).await?;
                     bar.finish_and_clear();
                     report(
@@ -88,7 +88,7 @@ pub fn run_cp(common: &CommonArgs, args: CpArgs) -> anyhow::Result<()> {
                     if let Some(dir) = &args.checkpoint_dir {
                         request = request.checkpoint_dir(dir);
                     }
-                    request = apply_upload_options(request, &args)?;
+                    request = request.options(object_options(&args)?);
                     let out = client.upload_file(request).await.with_context(|| {
                         format!("uploading {} to cos://{bucket}/{key}", path.display())
                     })?;
@@ -127,14 +127,11 @@ pub fn run_cp(common: &CommonArgs, args: CpArgs) -> anyhow::Result<()> {
                         bail!("cos://{bucket}/{key} is a prefix: use -r");
                     }
                     let dest = into_path(path, key);
-                    let meta = client
-                        .head_object((bucket.as_str(), key.as_str()))
-                        .await
-                        .with_context(|| format!("reading cos://{bucket}/{key}"))?;
-                    let bar = byte_bar(meta.content_length, common.quiet, "download");
+                    // The bar learns the object's size from the first progress report.
+                    let bar = byte_bar(0, common.quiet, "download");
                     let mut request = DownloadFileRequest::new(bucket, key, &dest)
                         .threads(args.threads)
-                        .progress(bar_callback(&bar));
+                        .progress(length_callback(&bar));
                     if let Some(part) = args.part_size {
                         request = request.part_size(part << 20);
                     }
@@ -262,42 +259,15 @@ fn parse_meta(meta: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn apply_upload_options(
-    mut r: UploadFileRequest,
-    args: &CpArgs,
-) -> anyhow::Result<UploadFileRequest> {
-    if let Some(class) = &args.storage_class {
-        r = r.storage_class(class);
-    }
-    if let Some(ct) = &args.content_type {
-        r = r.content_type(ct);
-    }
-    if let Some(limit) = args.traffic_limit {
-        r = r.traffic_limit(limit);
-    }
-    for (k, v) in parse_meta(&args.meta)? {
-        r = r.metadata(k, v);
-    }
-    Ok(r)
-}
-
-fn apply_folder_options(
-    mut r: UploadFolderRequest,
-    args: &CpArgs,
-) -> anyhow::Result<UploadFolderRequest> {
-    if let Some(class) = &args.storage_class {
-        r = r.storage_class(class);
-    }
-    if let Some(ct) = &args.content_type {
-        r = r.content_type(ct);
-    }
-    if let Some(limit) = args.traffic_limit {
-        r = r.traffic_limit(limit);
-    }
-    for (k, v) in parse_meta(&args.meta)? {
-        r = r.metadata(k, v);
-    }
-    Ok(r)
+/// The object options of uploads: storage class, content type, traffic limit, metadata.
+fn object_options(args: &CpArgs) -> anyhow::Result<ObjectOptions> {
+    Ok(ObjectOptions {
+        storage_class: args.storage_class.clone(),
+        content_type: args.content_type.clone(),
+        traffic_limit: args.traffic_limit,
+        metadata: parse_meta(&args.meta)?,
+        ..ObjectOptions::default()
+    })
 }
 
 /// A callback that also sets the bar's length (folder transfers learn the total late).
