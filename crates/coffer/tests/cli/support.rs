@@ -1,0 +1,126 @@
+//! A `coffer serve` child process on a loopback port, and the built binary run against it as
+//! a client with its own config file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_coffer");
+pub const ID: &str = "AKIDclitest";
+pub const KEY: &str = "clitestsecret";
+
+/// A running `coffer serve` and a client config file pointing at it.
+pub struct Server {
+    child: Child,
+    _data: tempfile::TempDir,
+    /// The client config file (`COFFER_CONFIG`) with the default profile for this server.
+    pub config: PathBuf,
+    /// The loopback port the server listens on.
+    pub port: u16,
+    _config_dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start() -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(BIN)
+        .arg("serve")
+        .env("COFFER_DATA_DIR", data.path())
+        .env("COFFER_ADDRESS", format!("127.0.0.1:{port}"))
+        .env("COFFER_ROOT_SECRET_ID", ID)
+        .env("COFFER_ROOT_SECRET_KEY", KEY)
+        .env("COFFER_ROOT_APPID", "1250000000")
+        .env("COFFER_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().join("config.toml");
+    let server = Server {
+        child,
+        _data: data,
+        config,
+        port,
+        _config_dir: config_dir,
+    };
+    let out = server.run(&[
+        "config",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--secret-id",
+        ID,
+        "--secret-key",
+        KEY,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server
+}
+
+impl Server {
+    /// The client command `coffer <args>` set up for this server (not started).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env("COFFER_CONFIG", &self.config)
+            .env_remove("COFFER_ENDPOINT")
+            .env_remove("COFFER_SECRET_ID")
+            .env_remove("COFFER_SECRET_KEY")
+            .env_remove("COFFER_PROFILE");
+        command
+    }
+
+    /// Runs `coffer <args>` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "coffer {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+pub fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+pub fn write(path: &Path, content: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
