@@ -4,4 +4,6 @@
 #![allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 
 mod commands;
+mod resume;
 mod support;
+mod terminal;

@@ -124,3 +124,62 @@ pub fn write(path: &Path, content: &[u8]) {
     std::fs::write(path, content).unwrap();
 }
 
+impl Server {
+    /// An SDK client for this server with the CLI profile's credentials, to look at the
+    /// server's state (unfinished uploads, parts) independently of the CLI.
+    pub fn sdk(&self) -> coffer_sdk::CosClient {
+        let config = coffer_sdk::CosConfig::new("ap-guangzhou")
+            .credentials(ID, KEY)
+            .scheme(coffer_sdk::Scheme::Http)
+            .ip("127.0.0.1")
+            .port(self.port)
+            .appid("1250000000");
+        coffer_sdk::CosClient::new(config).unwrap()
+    }
+}
+
+/// Runs a future of the SDK to completion on a small runtime of its own.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// Calls `check` every 50 ms until it gives `Some`; panics naming `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The `N` of a `…, resumed N parts)` summary line, if any.
+pub fn resumed_parts(summary: &str) -> Option<usize> {
+    let rest = &summary[summary.find("resumed ")? + "resumed ".len()..];
+    rest.split(' ').next()?.parse().ok()
+}
+
+/// Pseudo-random bytes (xorshift64, whose period is far beyond any test file), so that every
+/// part of a multipart transfer differs from the others and a misplaced part cannot go
+/// unnoticed (`data` repeats every 256 bytes).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
