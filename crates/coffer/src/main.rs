@@ -69,6 +69,38 @@ enum Command {
     ///
     /// Example: `coffer rm -r --yes cos://bucket/logs/2025/`
     Rm(client::RmArgs),
+    /// Move files and objects: `cp`, then each source is removed once copied.
+    ///
+    /// Example: `coffer mv -r ./outbox cos://examplebucket-1250000000/inbox/`
+    Mv(client::CpArgs),
+    /// Make a destination tree like the source: only new or changed files are transferred
+    /// (size, then MD5 or CRC-64); `--delete` removes what the source lacks.
+    ///
+    /// Example: `coffer sync --delete ./site cos://examplebucket-1250000000/site/`
+    Sync(client::SyncArgs),
+    /// Print a presigned URL for an object.
+    ///
+    /// Example: `coffer presign --expires 2h cos://examplebucket-1250000000/report.pdf`
+    Presign(client::PresignArgs),
+    /// Abort in-progress multipart uploads under a prefix (or one, with `--upload-id`).
+    ///
+    /// Example: `coffer abort cos://examplebucket-1250000000/videos/`
+    Abort(client::AbortArgs),
+    /// Print the CRC-64/ECMA and MD5 of a local file or an object.
+    ///
+    /// Example: `coffer hash cos://examplebucket-1250000000/big.iso`
+    Hash(client::HashArgs),
+    /// Count the objects and bytes under a bucket or prefix, by storage class.
+    ///
+    /// Example: `coffer du cos://examplebucket-1250000000/logs/`
+    Du(client::DuArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: `coffer completions bash > ~/.local/share/bash-completion/completions/coffer`
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -85,6 +117,17 @@ fn main() -> std::process::ExitCode {
         Command::Stat { target } => client::run_stat(&cli.common, &target),
         Command::Cat { target } => client::run_cat(&cli.common, &target),
         Command::Rm(args) => client::run_rm(&cli.common, args),
+        Command::Mv(args) => client::run_mv(&cli.common, args),
+        Command::Sync(args) => client::run_sync(&cli.common, args),
+        Command::Presign(args) => client::run_presign(&cli.common, args),
+        Command::Abort(args) => client::run_abort(&cli.common, args),
+        Command::Hash(args) => client::run_hash(&cli.common, args),
+        Command::Du(args) => client::run_du(&cli.common, args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "coffer", &mut std::io::stdout());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

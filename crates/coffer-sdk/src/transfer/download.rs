@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::{
-    checkpoint_name, combine_crc64, effective_part_size, plan_parts, read_json, run_parallel,
-    write_atomically, write_json_atomically, PartPlan, MIB,
+    checkpoint_name, combine_crc64, effective_part_size, plan_parts, read_json, remove_record,
+    run_parallel, write_atomically, write_json_atomically, PartPlan, MIB,
 };
 use crate::body::{Progress, ProgressCallback};
 use crate::client::CosClient;
@@ -303,7 +303,7 @@ impl CosClient {
         if let (true, Some(remote)) = (r.enable_crc, meta.crc64) {
             if remote != crc {
                 let _ = std::fs::remove_file(&temp);
-                let _ = std::fs::remove_file(&record_path);
+                remove_record(&record_path);
                 return Err(Error::Client(ClientError::Integrity {
                     path: r.path.clone(),
                     detail: format!("CRC-64 of the download is {crc}, the object's is {remote}"),
@@ -318,7 +318,7 @@ impl CosClient {
             .map_err(|e| Error::io(format!("syncing {}", temp.display()), e))?;
         std::fs::rename(&temp, &r.path)
             .map_err(|e| Error::io(format!("renaming into {}", r.path.display()), e))?;
-        let _ = std::fs::remove_file(&record_path);
+        remove_record(&record_path);
         progress.finish();
         Ok(DownloadFileOutput {
             size,

@@ -18,6 +18,7 @@
 mod copy;
 mod download;
 mod folder;
+pub mod paths;
 mod upload;
 
 use std::collections::VecDeque;
@@ -174,6 +175,37 @@ pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io:
     result
 }
 
+/// Removes a finished transfer's record and any temporary copy of it that a process killed
+/// in the middle of [`write_atomically`] left behind (`<record>.<16 hex>.tmp`).
+pub(crate) fn remove_record(path: &std::path::Path) {
+    let _ = std::fs::remove_file(path);
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(name))
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        if rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Reads a JSON record, `None` when absent or unreadable (a stale or damaged record only
 /// means no resume).
 pub(crate) fn read_json<V: serde::de::DeserializeOwned>(path: &std::path::Path) -> Option<V> {
@@ -200,6 +232,21 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
 #[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 mod tests {
     use super::*;
+
+    #[test]
+    fn finished_records_take_their_stale_temporaries_along() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("x.coffer-part.json");
+        write_atomically(&record, b"{}").unwrap();
+        // What a kill between write and rename leaves.
+        let stale = dir.path().join("x.coffer-part.json.0123456789abcdef.tmp");
+        std::fs::write(&stale, b"{").unwrap();
+        let unrelated = dir.path().join("x.coffer-part.json.mine.tmp");
+        std::fs::write(&unrelated, b"keep").unwrap();
+        remove_record(&record);
+        assert!(!record.exists() && !stale.exists());
+        assert!(unrelated.exists());
+    }
 
     #[test]
     fn part_sizes_grow_to_stay_within_10000_parts() {

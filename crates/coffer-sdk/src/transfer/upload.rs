@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     checkpoint_name, combine_crc64, effective_part_size, hex_lower, plan_parts, read_json,
-    run_parallel, write_json_atomically, PartPlan, MAX_PARTS, MIB,
+    remove_record, run_parallel, write_json_atomically, PartPlan, MAX_PARTS, MIB,
 };
 use crate::body::{read_region, Body, Crc64Tap, Progress, ProgressCallback};
 use crate::client::CosClient;
@@ -273,7 +273,7 @@ impl CosClient {
             )
             .await?;
         if let Some(path) = &record_path {
-            let _ = std::fs::remove_file(path);
+            remove_record(path);
         }
         if let Some(remote) = completed.crc64 {
             if remote != local_crc {

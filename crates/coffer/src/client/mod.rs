@@ -1,17 +1,31 @@
 //! The client side of the `coffer` command line, built only on the SDK's public API:
 //! profiles (`coffer config`), `cos://bucket/key` locations, and the object commands.
+//!
+//! `transfer` (cp, mv) and `sync` plan jobs over the trees of [`tree`] and run them with
+//! [`jobs`]; `objects` has the one-request commands, `hash` and `usage` the inspections.
 
 pub mod config;
+mod hash;
+mod jobs;
 pub mod location;
 mod objects;
+mod sync;
 mod transfer;
+mod tree;
+mod usage;
 
 use anyhow::Context;
 use coffer_sdk::CosClient;
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub use objects::{run_cat, run_ls, run_mb, run_rb, run_rm, run_stat, LsArgs, RbArgs, RmArgs};
-pub use transfer::{run_cp, CpArgs};
+pub use hash::{run_hash, HashArgs};
+pub use objects::{
+    run_abort, run_cat, run_ls, run_mb, run_presign, run_rb, run_rm, run_stat, AbortArgs, LsArgs,
+    PresignArgs, RbArgs, RmArgs,
+};
+pub use sync::{run_sync, SyncArgs};
+pub use transfer::{run_cp, run_mv, CpArgs};
+pub use usage::{run_du, DuArgs};
 
 use self::config::{config_path, ConfigFile};
 use self::location::Location;
@@ -60,13 +74,14 @@ pub fn cos_location(arg: &str) -> anyhow::Result<(String, String)> {
     }
 }
 
-/// A byte progress bar, hidden when quiet or not on a terminal.
-pub fn byte_bar(total: u64, quiet: bool, label: &str) -> ProgressBar {
+/// A byte progress bar (bytes, rate, ETA) on stderr, hidden when quiet or not on a terminal.
+/// Its length grows as transfers learn their sizes.
+pub fn byte_bar(quiet: bool, label: &str) -> ProgressBar {
     use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(total);
+    let bar = ProgressBar::new(0);
     let style = ProgressStyle::with_template(
         "{msg} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
     )
@@ -75,15 +90,4 @@ pub fn byte_bar(total: u64, quiet: bool, label: &str) -> ProgressBar {
     bar.set_style(style);
     bar.set_message(label.to_string());
     bar
-}
-
-/// A progress callback for the SDK that moves `bar` forward only (parallel parts may report
-/// slightly out of order).
-pub fn bar_callback(bar: &ProgressBar) -> impl Fn(u64, u64) + Send + Sync + 'static {
-    let bar = bar.clone();
-    move |done, _total| {
-        if done > bar.position() {
-            bar.set_position(done);
-        }
-    }
 }

@@ -1,9 +1,10 @@
-//! Bucket and object commands: mb, rb, ls, stat, cat, rm.
+//! Bucket and object commands: mb, rb, ls, stat, cat, rm, presign, abort.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
-use coffer_sdk::{CosClient, HeadObjectRequest, ListObjectsRequest};
+use coffer_sdk::{CosClient, HeadObjectRequest, ListObjectsRequest, Method, PresignRequest};
 use futures_util::TryStreamExt;
 
 use super::{block_on, cos_location, make_client, CommonArgs};
@@ -286,6 +287,19 @@ async fn delete_prefix(client: &CosClient, bucket: &str, prefix: &str) -> anyhow
     Ok(removed)
 }
 
+/// Deletes `keys` in batches of 1000; returns the count.
+pub(super) async fn delete_keys(
+    client: &CosClient,
+    bucket: &str,
+    keys: Vec<String>,
+) -> anyhow::Result<u64> {
+    let mut removed = 0;
+    for batch in keys.chunks(1000) {
+        removed += delete_batch(client, bucket, batch.to_vec()).await?;
+    }
+    Ok(removed)
+}
+
 async fn delete_batch(client: &CosClient, bucket: &str, keys: Vec<String>) -> anyhow::Result<u64> {
     let n = keys.len() as u64;
     let result = client.delete_objects(bucket, keys, true).await?;
@@ -298,4 +312,121 @@ async fn delete_batch(client: &CosClient, bucket: &str, keys: Vec<String>) -> an
         );
     }
     Ok(n)
+}
+
+/// `coffer presign` arguments.
+#[derive(Debug, clap::Args)]
+pub struct PresignArgs {
+    /// `cos://bucket/key`
+    pub target: String,
+    /// How long the URL works: seconds, or a number with `s`, `m`, `h` or `d`.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub expires: Duration,
+    /// The method the URL allows.
+    #[arg(long, default_value = "GET", value_parser = ["GET", "PUT", "HEAD", "DELETE"])]
+    pub method: String,
+}
+
+/// `coffer presign cos://bucket/key [--expires 1h] [--method GET]`: a URL anyone can use
+/// until it expires.
+pub fn run_presign(common: &CommonArgs, args: PresignArgs) -> anyhow::Result<()> {
+    let (bucket, key) = cos_location(&args.target)?;
+    if key.is_empty() {
+        bail!("{}: presign needs an object key", args.target);
+    }
+    let method = Method::from_bytes(args.method.as_bytes()).context("--method")?;
+    let client = make_client(common)?;
+    block_on(async move {
+        let request = PresignRequest::new(method, &bucket, &key).expire(args.expires);
+        println!("{}", client.get_presigned_url(&request).await?);
+        Ok(())
+    })
+}
+
+/// `3600`, `90s`, `10m`, `12h`, `7d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number of seconds, or like 10m, 12h, 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit is one of s, m, h, d")),
+    };
+    match number.checked_mul(seconds) {
+        Some(s) if s > 0 => Ok(Duration::from_secs(s)),
+        _ => Err(format!("{text:?}: out of range")),
+    }
+}
+
+/// `coffer abort` arguments.
+#[derive(Debug, clap::Args)]
+pub struct AbortArgs {
+    /// `cos://bucket[/prefix]`: the uploads of keys under the prefix.
+    pub target: String,
+    /// Only this upload (the key must then be exact).
+    #[arg(long)]
+    pub upload_id: Option<String>,
+}
+
+/// `coffer abort cos://bucket[/prefix] [--upload-id ID]`: aborts in-progress multipart
+/// uploads, freeing their parts.
+pub fn run_abort(common: &CommonArgs, args: AbortArgs) -> anyhow::Result<()> {
+    let (bucket, prefix) = cos_location(&args.target)?;
+    let client = make_client(common)?;
+    block_on(async move {
+        let uploads: Vec<(String, String)> = match &args.upload_id {
+            Some(id) => {
+                if prefix.is_empty() {
+                    bail!("--upload-id needs the object key: cos://{bucket}/<key>");
+                }
+                vec![(prefix.clone(), id.clone())]
+            }
+            None => client
+                .list_all_multipart_uploads(&bucket, &prefix)
+                .await
+                .with_context(|| format!("listing uploads of {}", args.target))?
+                .into_iter()
+                .map(|u| (u.key, u.upload_id))
+                .collect(),
+        };
+        for (key, upload_id) in &uploads {
+            client
+                .abort_multipart_upload(&bucket, key, upload_id)
+                .await
+                .with_context(|| format!("aborting upload {upload_id} of cos://{bucket}/{key}"))?;
+            if !common.quiet {
+                println!("aborted {upload_id} cos://{bucket}/{key}");
+            }
+        }
+        if !common.quiet {
+            println!("{} uploads aborted", uploads.len());
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        for bad in ["", "0", "h", "5w", "-1", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,230 +1,236 @@
-//! `coffer cp`: local → cos, cos → local, cos → cos, single objects or (`-r`) trees, through
-//! the SDK's upload_file / download_file / copy (parallel parts, resume on re-run).
+//! `coffer cp` and `coffer mv`: local → cos, cos → local, cos → cos, one file or object or
+//! (`-r`) a whole tree, planned here as jobs and run by [`super::jobs`].
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use coffer_sdk::{
-    CopyRequest, CopySource, DownloadFileRequest, DownloadPrefixRequest, ListObjectsRequest,
-    ObjectOptions, UploadFileRequest, UploadFolderRequest,
-};
-use futures_util::TryStreamExt;
+use coffer_sdk::transfer::paths::local_path_for;
+use coffer_sdk::CosClient;
 
+use super::jobs::{run_all, Job, Transfer, TransferArgs};
 use super::location::Location;
-use super::{bar_callback, block_on, byte_bar, make_client, CommonArgs};
+use super::tree::{dir_prefix, local_files, remote_objects, Filter, FilterArgs};
+use super::{block_on, byte_bar, make_client, CommonArgs};
 
-/// `coffer cp` arguments.
+/// `coffer cp` / `coffer mv` arguments.
 #[derive(Debug, clap::Args)]
 pub struct CpArgs {
-    /// Source: a local path or `cos://bucket/key`.
+    /// Source: a local path or `cos://bucket/key` (a prefix with `-r`).
     pub source: String,
-    /// Destination: a local path or `cos://bucket/key` (a trailing `/` means "into").
+    /// Destination: a local path or `cos://bucket/key`; a trailing `/` (or an existing
+    /// directory) means "into".
     pub destination: String,
-    /// Copy a directory or every object under a prefix.
+    /// A directory, or every object under a prefix, with everything below it.
     #[arg(short, long)]
     pub recursive: bool,
-    /// Part size in MiB for multipart transfers.
-    #[arg(long, value_name = "MIB")]
-    pub part_size: Option<u64>,
-    /// Parts in flight at once.
-    #[arg(long, default_value_t = 5)]
-    pub threads: usize,
-    /// Storage class of uploaded objects (`STANDARD`, `STANDARD_IA`, `ARCHIVE`…).
-    #[arg(long)]
-    pub storage_class: Option<String>,
-    /// User metadata `name=value` (repeatable).
-    #[arg(long = "meta", value_name = "NAME=VALUE")]
-    pub meta: Vec<String>,
-    /// Content-Type of uploaded objects.
-    #[arg(long)]
-    pub content_type: Option<String>,
-    /// Bandwidth limit per request, in bit/s (`x-cos-traffic-limit`).
-    #[arg(long)]
-    pub traffic_limit: Option<u64>,
-    /// Keep resume records here (uploads); a re-run of an interrupted `cp` continues.
-    #[arg(long)]
-    pub checkpoint_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub transfer: TransferArgs,
 }
 
 /// Runs `coffer cp`.
 pub fn run_cp(common: &CommonArgs, args: CpArgs) -> anyhow::Result<()> {
+    run(common, args, false)
+}
+
+/// Runs `coffer mv`: `cp`, then each source is removed once its copy succeeded.
+pub fn run_mv(common: &CommonArgs, args: CpArgs) -> anyhow::Result<()> {
+    run(common, args, true)
+}
+
+fn run(common: &CommonArgs, args: CpArgs, remove_source: bool) -> anyhow::Result<()> {
     let source = Location::parse(&args.source)?;
     let destination = Location::parse(&args.destination)?;
+    let filter = Filter::new(&args.filter)?;
+    if !args.recursive && !filter.is_empty() {
+        bail!("--include and --exclude apply to recursive copies: add -r");
+    }
     let client = make_client(common)?;
     block_on(async move {
-        match (&source, &destination) {
-            (Location::Local(path), Location::Cos { bucket, key }) => {
-                if args.recursive {
-                    let prefix = dir_prefix(key);
-                    let bar = byte_bar(0, common.quiet, "upload");
-                    let mut request = UploadFolderRequest::new(bucket, &prefix, path)
-                        .skip_existing(false)
-                        .threads_per_file(args.threads)
-                        .progress(length_callback(&bar));
-                    if let Some(part) = args.part_size {
-                        request = request.part_size(part << 20);
-                    }
-                    request = request.options(object_options(&args)?);
-                    let summary = client.upload_folder(request).await?;
-                    bar.finish_and_clear();
-                    report(
-                        common,
-                        summary.succeeded.len(),
-                        summary.bytes,
-                        &summary.failed,
-                    )
-                } else {
-                    let size = std::fs::metadata(path)
-                        .with_context(|| format!("reading {}", path.display()))?
-                        .len();
-                    let key = into_key(key, path)?;
-                    let bar = byte_bar(size, common.quiet, "upload");
-                    let mut request = UploadFileRequest::new(bucket, &key, path)
-                        .threads(args.threads)
-                        .progress(bar_callback(&bar));
-                    if let Some(part) = args.part_size {
-                        request = request.part_size(part << 20);
-                    }
-                    if let Some(dir) = &args.checkpoint_dir {
-                        request = request.checkpoint_dir(dir);
-                    }
-                    request = request.options(object_options(&args)?);
-                    let out = client.upload_file(request).await.with_context(|| {
-                        format!("uploading {} to cos://{bucket}/{key}", path.display())
-                    })?;
-                    bar.finish_and_clear();
-                    if !common.quiet {
-                        println!(
-                            "{} -> cos://{bucket}/{key} ({size} bytes, ETag {}{})",
-                            path.display(),
-                            out.etag,
-                            if out.parts_reused.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", resumed {} parts", out.parts_reused.len())
-                            }
-                        );
-                    }
-                    Ok(())
-                }
-            }
-            (Location::Cos { bucket, key }, Location::Local(path)) => {
-                if args.recursive {
-                    let bar = byte_bar(0, common.quiet, "download");
-                    let request = DownloadPrefixRequest::new(bucket, key.as_str(), path)
-                        .threads_per_file(args.threads)
-                        .progress(length_callback(&bar));
-                    let summary = client.download_prefix(request).await?;
-                    bar.finish_and_clear();
-                    report(
-                        common,
-                        summary.succeeded.len(),
-                        summary.bytes,
-                        &summary.failed,
-                    )
-                } else {
-                    if key.is_empty() || key.ends_with('/') {
-                        bail!("cos://{bucket}/{key} is a prefix: use -r");
-                    }
-                    let dest = into_path(path, key);
-                    // The bar learns the object's size from the first progress report.
-                    let bar = byte_bar(0, common.quiet, "download");
-                    let mut request = DownloadFileRequest::new(bucket, key, &dest)
-                        .threads(args.threads)
-                        .progress(length_callback(&bar));
-                    if let Some(part) = args.part_size {
-                        request = request.part_size(part << 20);
-                    }
-                    if let Some(limit) = args.traffic_limit {
-                        request = request.traffic_limit(limit);
-                    }
-                    let out = client
-                        .download_file(request)
-                        .await
-                        .with_context(|| format!("downloading cos://{bucket}/{key}"))?;
-                    bar.finish_and_clear();
-                    if !common.quiet {
-                        println!(
-                            "cos://{bucket}/{key} -> {} ({} bytes{})",
-                            dest.display(),
-                            out.size,
-                            if out.parts_reused.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", resumed {} parts", out.parts_reused.len())
-                            }
-                        );
-                    }
-                    Ok(())
-                }
-            }
-            (
-                Location::Cos {
-                    bucket: sb,
-                    key: sk,
-                },
-                Location::Cos {
-                    bucket: db,
-                    key: dk,
-                },
-            ) => {
-                let pairs: Vec<(String, String)> = if args.recursive {
-                    let prefix = dir_prefix(dk);
-                    client
-                        .list_objects_stream(ListObjectsRequest::new(sb).prefix(sk))
-                        .map_ok(|o| {
-                            let rest = o
-                                .key
-                                .strip_prefix(sk.as_str())
-                                .unwrap_or(&o.key)
-                                .trim_start_matches('/')
-                                .to_string();
-                            (o.key, format!("{prefix}{rest}"))
-                        })
-                        .try_collect()
-                        .await?
-                } else {
-                    let name = sk.rsplit('/').next().unwrap_or(sk);
-                    let dk = if dk.is_empty() || dk.ends_with('/') {
-                        format!("{dk}{name}")
-                    } else {
-                        dk.clone()
-                    };
-                    vec![(sk.clone(), dk)]
-                };
-                for (from, to) in &pairs {
-                    let mut request =
-                        CopyRequest::new(db, to, CopySource::new(sb, from)).threads(args.threads);
-                    if let Some(part) = args.part_size {
-                        request = request.part_size(part << 20);
-                    }
-                    if let Some(class) = &args.storage_class {
-                        request = request.storage_class(class);
-                    }
-                    client
-                        .copy(request)
-                        .await
-                        .with_context(|| format!("copying cos://{sb}/{from} to cos://{db}/{to}"))?;
-                    if !common.quiet {
-                        println!("cos://{sb}/{from} -> cos://{db}/{to}");
-                    }
-                }
-                Ok(())
-            }
-            (Location::Local(_), Location::Local(_)) => {
-                bail!("one side of cp must be a cos:// location")
-            }
+        let jobs = plan(&client, &source, &destination, args.recursive, &filter).await?;
+        if remove_source {
+            refuse_moves_onto_themselves(&jobs)?;
         }
+        if jobs.is_empty() {
+            if !common.quiet {
+                println!("nothing to copy under {source}");
+            }
+            return Ok(());
+        }
+        let label = match jobs[0].transfer {
+            Transfer::Upload { .. } => "upload",
+            Transfer::Download { .. } => "download",
+            Transfer::Copy { .. } => "copy",
+        };
+        let bar = byte_bar(common.quiet, label);
+        let outcome = run_all(
+            &client,
+            &args.transfer,
+            jobs,
+            &bar,
+            remove_source,
+            common.quiet,
+        )
+        .await?;
+        bar.finish_and_clear();
+        let bytes = outcome.bytes();
+        let done = outcome.into_result()?;
+        if args.recursive && !common.quiet {
+            println!("{} files, {bytes} bytes transferred", done.len());
+        }
+        Ok(())
     })
 }
 
-/// A key prefix for a tree: empty, or ending in `/`.
-fn dir_prefix(key: &str) -> String {
-    if key.is_empty() || key.ends_with('/') {
-        key.to_string()
-    } else {
-        format!("{key}/")
+/// The transfers `cp source destination [-r]` makes.
+pub async fn plan(
+    client: &CosClient,
+    source: &Location,
+    destination: &Location,
+    recursive: bool,
+    filter: &Filter,
+) -> anyhow::Result<Vec<Job>> {
+    match (source, destination) {
+        (Location::Local(dir), Location::Cos { bucket, key }) if recursive => {
+            if !dir.is_dir() {
+                bail!("{}: not a directory", dir.display());
+            }
+            let prefix = dir_prefix(key);
+            Ok(local_files(dir, filter)
+                .await?
+                .into_iter()
+                .map(|file| Job {
+                    transfer: Transfer::Upload {
+                        path: file.path,
+                        bucket: bucket.clone(),
+                        key: format!("{prefix}{}", file.relative),
+                    },
+                    size: Some(file.size),
+                })
+                .collect())
+        }
+        (Location::Local(path), Location::Cos { bucket, key }) => {
+            let meta =
+                std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+            if meta.is_dir() {
+                bail!("{} is a directory: add -r", path.display());
+            }
+            Ok(vec![Job {
+                transfer: Transfer::Upload {
+                    path: path.clone(),
+                    bucket: bucket.clone(),
+                    key: into_key(key, path)?,
+                },
+                size: Some(meta.len()),
+            }])
+        }
+        (Location::Cos { bucket, key }, Location::Local(dir)) if recursive => {
+            let prefix = dir_prefix(key);
+            let mut jobs = Vec::new();
+            for object in remote_objects(client, bucket, &prefix, filter).await? {
+                let Some(path) = local_path_for(dir, &object.relative) else {
+                    eprintln!(
+                        "coffer: skipping cos://{bucket}/{}: the key would leave {}",
+                        object.key,
+                        dir.display()
+                    );
+                    continue;
+                };
+                jobs.push(Job {
+                    transfer: Transfer::Download {
+                        bucket: bucket.clone(),
+                        key: object.key,
+                        path,
+                    },
+                    size: Some(object.size),
+                });
+            }
+            Ok(jobs)
+        }
+        (Location::Cos { bucket, key }, Location::Local(path)) => {
+            if key.is_empty() || key.ends_with('/') {
+                bail!("cos://{bucket}/{key} is a prefix: add -r");
+            }
+            Ok(vec![Job {
+                transfer: Transfer::Download {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                    path: into_path(path, key),
+                },
+                size: None,
+            }])
+        }
+        (
+            Location::Cos {
+                bucket: from_bucket,
+                key: from_key,
+            },
+            Location::Cos { bucket, key },
+        ) if recursive => {
+            let (from_prefix, prefix) = (dir_prefix(from_key), dir_prefix(key));
+            Ok(remote_objects(client, from_bucket, &from_prefix, filter)
+                .await?
+                .into_iter()
+                .map(|object| Job {
+                    transfer: Transfer::Copy {
+                        from_bucket: from_bucket.clone(),
+                        from_key: object.key,
+                        bucket: bucket.clone(),
+                        key: format!("{prefix}{}", object.relative),
+                    },
+                    size: Some(object.size),
+                })
+                .collect())
+        }
+        (
+            Location::Cos {
+                bucket: from_bucket,
+                key: from_key,
+            },
+            Location::Cos { bucket, key },
+        ) => {
+            if from_key.is_empty() || from_key.ends_with('/') {
+                bail!("cos://{from_bucket}/{from_key} is a prefix: add -r");
+            }
+            let name = from_key.rsplit('/').next().unwrap_or(from_key);
+            let key = if key.is_empty() || key.ends_with('/') {
+                format!("{key}{name}")
+            } else {
+                key.clone()
+            };
+            Ok(vec![Job {
+                transfer: Transfer::Copy {
+                    from_bucket: from_bucket.clone(),
+                    from_key: from_key.clone(),
+                    bucket: bucket.clone(),
+                    key,
+                },
+                size: None,
+            }])
+        }
+        (Location::Local(_), Location::Local(_)) => {
+            bail!("one side must be a cos:// location")
+        }
     }
+}
+
+/// `mv` of an object onto itself would copy it and then delete it.
+fn refuse_moves_onto_themselves(jobs: &[Job]) -> anyhow::Result<()> {
+    for job in jobs {
+        if let Transfer::Copy {
+            from_bucket,
+            from_key,
+            bucket,
+            key,
+        } = &job.transfer
+        {
+            if from_bucket == bucket && from_key == key {
+                bail!("cannot move cos://{bucket}/{key} onto itself");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The key a single file lands on: `key`, or `key` + the file name when `key` is a prefix.
@@ -249,59 +255,24 @@ fn into_path(path: &Path, key: &str) -> PathBuf {
     }
 }
 
-fn parse_meta(meta: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    meta.iter()
-        .map(|m| {
-            m.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .with_context(|| format!("--meta {m:?}: expected NAME=VALUE"))
-        })
-        .collect()
-}
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
+mod tests {
+    use super::*;
 
-/// The object options of uploads: storage class, content type, traffic limit, metadata.
-fn object_options(args: &CpArgs) -> anyhow::Result<ObjectOptions> {
-    Ok(ObjectOptions {
-        storage_class: args.storage_class.clone(),
-        content_type: args.content_type.clone(),
-        traffic_limit: args.traffic_limit,
-        metadata: parse_meta(&args.meta)?,
-        ..ObjectOptions::default()
-    })
-}
-
-/// A callback that also sets the bar's length (folder transfers learn the total late).
-fn length_callback(bar: &indicatif::ProgressBar) -> impl Fn(u64, u64) + Send + Sync + 'static {
-    let bar = bar.clone();
-    move |done, total| {
-        if bar.length() != Some(total) {
-            bar.set_length(total);
-        }
-        if done > bar.position() {
-            bar.set_position(done);
-        }
-    }
-}
-
-fn report(
-    common: &CommonArgs,
-    count: usize,
-    bytes: u64,
-    failed: &[(String, coffer_sdk::Error)],
-) -> anyhow::Result<()> {
-    for (key, error) in failed {
-        eprintln!("coffer: {key}: {error}");
-    }
-    if !common.quiet {
-        println!("{count} files, {bytes} bytes transferred");
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        bail!(
-            "{} of {} transfers failed",
-            failed.len(),
-            failed.len() + count
-        )
+    #[test]
+    fn single_files_land_on_keys_and_paths() {
+        assert_eq!(into_key("a/b", Path::new("/x/y.txt")).unwrap(), "a/b");
+        assert_eq!(into_key("a/", Path::new("/x/y.txt")).unwrap(), "a/y.txt");
+        assert_eq!(into_key("", Path::new("y.txt")).unwrap(), "y.txt");
+        assert!(into_key("", Path::new("/")).is_err());
+        assert_eq!(
+            into_path(Path::new("out/"), "a/b/c.txt"),
+            PathBuf::from("out/c.txt")
+        );
+        assert_eq!(
+            into_path(Path::new("/no/such/file"), "a/c.txt"),
+            PathBuf::from("/no/such/file")
+        );
     }
 }
