@@ -182,6 +182,40 @@ impl Profile {
     }
 }
 
+/// Asks for each field on the terminal; an empty answer keeps the current value. The secret
+/// key is read without echo and its current value shown masked.
+fn ask_on_terminal(mut profile: Profile) -> anyhow::Result<Profile> {
+    let masked = profile.masked();
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let mut ask = |label: &str, shown: &Option<String>, current: &Option<String>, secret: bool| {
+        let prompt = format!("{label} [{}]: ", shown.as_deref().unwrap_or(""));
+        let line = if secret {
+            rpassword::prompt_password(prompt)?
+        } else {
+            print!("{prompt}");
+            std::io::stdout().flush()?;
+            lines.next().transpose()?.unwrap_or_default()
+        };
+        let line = line.trim();
+        anyhow::Ok(if line.is_empty() {
+            current.clone()
+        } else {
+            Some(line.to_string())
+        })
+    };
+    profile.endpoint = ask(
+        "Endpoint (http://host:port or COS domain, empty for COS)",
+        &profile.endpoint,
+        &profile.endpoint,
+        false,
+    )?;
+    profile.region = ask("Region", &profile.region, &profile.region, false)?;
+    profile.secret_id = ask("SecretId", &profile.secret_id, &profile.secret_id, false)?;
+    profile.secret_key = ask("SecretKey", &masked.secret_key, &profile.secret_key, true)?;
+    Ok(profile)
+}
+
 /// `host:port` → (host, port); IPv6 literals in brackets.
 fn split_port(authority: &str) -> anyhow::Result<(&str, Option<u16>)> {
     if let Some(rest) = authority.strip_prefix('[') {
@@ -265,26 +299,7 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<()> {
         profile.secret_key = args.secret_key.or(profile.secret_key);
         profile.token = args.token.or(profile.token);
     } else if std::io::stdin().is_terminal() {
-        let stdin = std::io::stdin();
-        let mut lines = stdin.lock().lines();
-        let mut ask = |label: &str, current: &Option<String>| -> anyhow::Result<Option<String>> {
-            print!("{label} [{}]: ", current.as_deref().unwrap_or(""));
-            std::io::stdout().flush()?;
-            let line = lines.next().transpose()?.unwrap_or_default();
-            let line = line.trim();
-            Ok(if line.is_empty() {
-                current.clone()
-            } else {
-                Some(line.to_string())
-            })
-        };
-        profile.endpoint = ask(
-            "Endpoint (http://host:port or COS domain, empty for COS)",
-            &profile.endpoint,
-        )?;
-        profile.region = ask("Region", &profile.region)?;
-        profile.secret_id = ask("SecretId", &profile.secret_id)?;
-        profile.secret_key = ask("SecretKey", &profile.secret_key)?;
+        profile = ask_on_terminal(profile)?;
     } else {
         bail!(
             "give the profile's fields as flags (see `coffer config --help`), or run on a terminal"

@@ -5,7 +5,7 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::support::{noise, start, write, BIN};
+use crate::support::{noise, start, write, BIN, ID, KEY};
 
 const BUCKET: &str = "term-1250000000";
 /// 16 MiB in one PUT (below the multipart threshold) paced at 2 MiB/s by the server: the
@@ -64,6 +64,13 @@ impl Tmux {
             .env_remove("COFFER_PROFILE")
             .output()
             .unwrap()
+    }
+
+    /// Types `text` into the pane, then Enter.
+    fn type_line(&self, text: &str) {
+        let literal = self.run(&["send-keys", "-t", "coffer", "-l", text]);
+        let enter = self.run(&["send-keys", "-t", "coffer", "Enter"]);
+        assert!(literal.status.success() && enter.status.success());
     }
 
     /// The visible pane, wrapped lines joined.
@@ -197,4 +204,85 @@ fn progress_bar_on_a_terminal_under_tmux() {
             );
         }
     });
+}
+
+/// `coffer config` without flags on a terminal asks for each field, reads the secret key
+/// without echo, and shows the stored one masked when asked again.
+#[test]
+fn config_asks_on_a_terminal_under_tmux() {
+    if !have_tmux() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is not installed (CI must have it: .ci/run installs it)"
+        );
+        eprintln!("skipping config_asks_on_a_terminal_under_tmux: tmux is not installed");
+        return;
+    }
+    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("asked.toml");
+    let config = format!("COFFER_CONFIG={}", config_file.display());
+    let program = [
+        "/bin/sh",
+        "-c",
+        "\"$@\"; echo \"[exit $?]\"; sleep 60",
+        "sh",
+        "env",
+        &config,
+        BIN,
+        "config",
+        "--profile",
+        "asked",
+    ];
+
+    let mut tmux = Tmux::new();
+    tmux.start(&program);
+    tmux.wait_for("the endpoint prompt", |p| p.contains("Endpoint"));
+    tmux.type_line(&format!("http://127.0.0.1:{}", server.port));
+    tmux.wait_for("the region prompt", |p| p.contains("Region ["));
+    tmux.type_line("");
+    tmux.wait_for("the SecretId prompt", |p| p.contains("SecretId ["));
+    tmux.type_line(ID);
+    tmux.wait_for("the SecretKey prompt", |p| p.contains("SecretKey ["));
+    tmux.type_line(KEY);
+    let pane = tmux.wait_for("the end of config", |p| p.contains("[exit"));
+    assert!(
+        pane.contains("[exit 0]") && pane.contains("written"),
+        "{pane}"
+    );
+    assert!(!pane.contains(KEY), "the secret key was echoed:\n{pane}");
+    drop(tmux);
+
+    // The profile works for the client commands.
+    let listed = std::process::Command::new(BIN)
+        .args(["--profile", "asked", "ls"])
+        .env("COFFER_CONFIG", &config_file)
+        .env_remove("COFFER_ENDPOINT")
+        .env_remove("COFFER_SECRET_ID")
+        .env_remove("COFFER_SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+
+    // Asked again: Enter keeps every field, the stored key shows masked.
+    let mut tmux = Tmux::new();
+    tmux.start(&program);
+    for prompt in ["Endpoint", "Region [", "SecretId [", "SecretKey ["] {
+        tmux.wait_for(prompt, |p| p.contains(prompt));
+        let pane = tmux.capture();
+        if prompt == "SecretKey [" {
+            let tail = &KEY[KEY.len() - 4..];
+            assert!(pane.contains(&format!("SecretKey [****{tail}]")), "{pane}");
+            assert!(!pane.contains(KEY), "{pane}");
+        }
+        tmux.type_line("");
+    }
+    let pane = tmux.wait_for("the end of config", |p| p.contains("[exit"));
+    assert!(pane.contains("[exit 0]"), "{pane}");
+    let stored = std::fs::read_to_string(&config_file).unwrap();
+    assert!(stored.contains(KEY) && stored.contains(ID), "{stored}");
 }
