@@ -105,6 +105,12 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if !matches!(
+        cli.command,
+        Command::Serve(_) | Command::Admin(_) | Command::Bench(_)
+    ) {
+        die_quietly_on_closed_stdout();
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Admin(command) => admin::run(command),
@@ -137,6 +143,23 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// Client commands end quietly when their reader goes away (`coffer ls … | head`), as Unix
+/// tools do: Rust ignores SIGPIPE, which would turn every later `println!` into a panic.
+/// Only for client commands: sockets are written with `MSG_NOSIGNAL` and never raise it, but
+/// the server has no business dying of a signal.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: called at the start of `main`, before any thread exists; resetting a signal's
+    // disposition to its default has no other effect on the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn die_quietly_on_closed_stdout() {}
 
 #[cfg(test)]
 mod tests {

@@ -60,6 +60,20 @@ fn every_command_end_to_end() {
         "hello cli"
     );
 
+    // A reader that leaves early (`| head`) ends the command quietly.
+    let piped = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "\"$0\" cat {b}/big.bin | head -c 5 >/dev/null; echo done"
+        ))
+        .arg(crate::support::BIN)
+        .env("COFFER_CONFIG", &server.config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&piped.stdout), "done\n");
+
     // Down, and cos → cos.
     let back = dir.path().join("back.bin");
     server.ok(&["cp", &format!("{b}/big.bin"), back.to_str().unwrap()]);
