@@ -209,14 +209,18 @@ impl Outcome {
         self.done.iter().map(|d| d.size).sum()
     }
 
-    /// Prints each failure; an error counting them if any.
-    pub fn into_result(self) -> anyhow::Result<Vec<Done>> {
-        if self.failed.is_empty() {
-            return Ok(self.done);
-        }
+    /// The finished transfers if none failed; else the error of a lone transfer, or each
+    /// failure printed and an error counting them.
+    pub fn into_result(mut self) -> anyhow::Result<Vec<Done>> {
         let total = self.failed.len() + self.done.len();
-        for (transfer, error) in &self.failed {
-            eprintln!("coffer: {}: {error:#}", transfer.describe());
+        match self.failed.pop() {
+            None => return Ok(self.done),
+            Some((_, error)) if total == 1 => return Err(error),
+            Some(last) => self.failed.push(last),
+        }
+        // Each error's context already names its transfer.
+        for (_, error) in &self.failed {
+            eprintln!("coffer: {error:#}");
         }
         anyhow::bail!("{} of {total} transfers failed", self.failed.len())
     }
