@@ -221,11 +221,7 @@ pub(crate) fn checkpoint_name(kind: &str, parts: &[&str]) -> String {
         hasher.update(p.as_bytes());
         hasher.update([0]);
     }
-    format!("{kind}-{}.json", hex_lower(&hasher.finalize()))
-}
-
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{kind}-{}.json", hex::encode(hasher.finalize()))
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    checkpoint_name, combine_crc64, effective_part_size, hex_lower, plan_parts, read_json,
-    remove_record, run_parallel, write_json_atomically, PartPlan, MAX_PARTS, MIB,
+    checkpoint_name, combine_crc64, effective_part_size, plan_parts, read_json, remove_record,
+    run_parallel, write_json_atomically, PartPlan, MAX_PARTS, MIB,
 };
 use crate::body::{read_region, Body, Crc64Tap, Progress, ProgressCallback};
 use crate::client::CosClient;
@@ -387,7 +387,7 @@ impl CosClient {
                 return Ok(None);
             }
             let (md5, crc) = hash_region(&r.path, local.offset, local.len).await?;
-            let expected = format!("\"{}\"", hex_lower(&md5));
+            let expected = coffer_proto::checksum::etag_from_md5(&md5);
             if !part.etag.eq_ignore_ascii_case(&expected) {
                 return Ok(None);
             }

@@ -64,6 +64,16 @@ pub fn config_path() -> anyhow::Result<PathBuf> {
 }
 
 impl ConfigFile {
+    /// The profile named `name` (empty if absent) under the `COFFER_*` overrides: what the
+    /// client commands use.
+    pub fn effective_profile(&self, name: &str) -> Profile {
+        self.profiles
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+            .with_env_overrides()
+    }
+
     /// Reads the file; a missing file is an empty configuration.
     pub fn load(path: &Path) -> anyhow::Result<ConfigFile> {
         match std::fs::read_to_string(path) {
@@ -268,13 +278,7 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<()> {
     let mut file = ConfigFile::load(&path)?;
     if args.show {
         // What the client commands will use: the stored profile under the environment.
-        let profile = file
-            .profiles
-            .get(&args.profile)
-            .cloned()
-            .unwrap_or_default()
-            .with_env_overrides();
-        let shown = toml::to_string(&profile.masked())?;
+        let shown = toml::to_string(&file.effective_profile(&args.profile).masked())?;
         println!(
             "# {} [{}], COFFER_* variables applied\n{shown}",
             path.display(),

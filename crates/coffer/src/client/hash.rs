@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use base64::Engine;
-use coffer_proto::checksum::Crc64;
+use coffer_proto::checksum::{normalize_etag, Crc64};
 use coffer_sdk::{CosClient, GetObjectRequest, HeadObjectRequest};
 use md5::{Digest, Md5};
 
@@ -24,7 +24,7 @@ pub struct Checksums {
 impl Checksums {
     /// MD5 in lowercase hex (an ETag of a single-part object).
     pub fn md5_hex(&self) -> String {
-        self.md5.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.md5)
     }
 }
 
@@ -90,22 +90,17 @@ pub struct HashArgs {
 /// is an MD5, else computed by reading the object.
 pub fn run_hash(common: &CommonArgs, args: HashArgs) -> anyhow::Result<()> {
     let location = Location::parse(&args.target)?;
-    let client = match location {
-        Location::Cos { .. } => Some(make_client(common)?),
-        Location::Local(_) => None,
-    };
     block_on(async move {
-        let (checksums, size) = match (&location, &client) {
-            (Location::Local(path), _) => {
+        let (checksums, size) = match &location {
+            Location::Local(path) => {
                 let size = std::fs::metadata(path)
                     .with_context(|| format!("reading {}", path.display()))?
                     .len();
                 (file_checksums(path).await?, size)
             }
-            (Location::Cos { bucket, key }, Some(client)) => remote_checksums(client, bucket, key)
+            Location::Cos { bucket, key } => remote_checksums(&make_client(common)?, bucket, key)
                 .await
                 .with_context(|| format!("hashing {location}"))?,
-            (Location::Cos { .. }, None) => unreachable!("a client is made for cos:// targets"),
         };
         let md5_base64 = base64::engine::general_purpose::STANDARD.encode(checksums.md5);
         if args.json {
@@ -139,12 +134,10 @@ async fn remote_checksums(
         .head_object(HeadObjectRequest::new(bucket, key))
         .await?;
     let quoted_etag = head.etag.clone().unwrap_or_default();
-    let etag = quoted_etag.trim_matches('"');
+    let etag = normalize_etag(&quoted_etag);
+    let mut md5 = [0u8; 16];
     if let (Some(crc64), true) = (head.crc64, etag_is_md5(etag)) {
-        let mut md5 = [0u8; 16];
-        for (i, byte) in md5.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&etag[2 * i..2 * i + 2], 16)?;
-        }
+        hex::decode_to_slice(etag, &mut md5)?;
         return Ok((Checksums { crc64, md5 }, head.content_length));
     }
     let mut got = client

@@ -45,13 +45,8 @@ pub struct CommonArgs {
 pub fn make_client(common: &CommonArgs) -> anyhow::Result<CosClient> {
     let path = config_path()?;
     let file = ConfigFile::load(&path)?;
-    let profile = file
-        .profiles
-        .get(&common.profile)
-        .cloned()
-        .unwrap_or_default()
-        .with_env_overrides();
-    let config = profile
+    let config = file
+        .effective_profile(&common.profile)
         .to_cos_config()
         .with_context(|| format!("profile {:?} of {}", common.profile, path.display()))?;
     Ok(CosClient::new(config)?)

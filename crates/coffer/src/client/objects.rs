@@ -42,11 +42,7 @@ pub fn run_rb(common: &CommonArgs, args: RbArgs) -> anyhow::Result<()> {
     block_on(async move {
         if args.force {
             let removed = delete_prefix(&client, &bucket, "").await?;
-            for upload in client.list_all_multipart_uploads(&bucket, "").await? {
-                client
-                    .abort_multipart_upload(&bucket, &upload.key, &upload.upload_id)
-                    .await?;
-            }
+            abort_uploads(&client, &bucket, "", |_, _| {}).await?;
             if !common.quiet && removed > 0 {
                 println!("deleted {removed} objects");
             }
@@ -382,35 +378,58 @@ pub fn run_abort(common: &CommonArgs, args: AbortArgs) -> anyhow::Result<()> {
     let (bucket, prefix) = cos_location(&args.target)?;
     let client = make_client(common)?;
     block_on(async move {
-        let uploads: Vec<(String, String)> = match &args.upload_id {
+        let report = |key: &str, upload_id: &str| {
+            if !common.quiet {
+                println!("aborted {upload_id} cos://{bucket}/{key}");
+            }
+        };
+        let count = match &args.upload_id {
             Some(id) => {
                 if prefix.is_empty() {
                     bail!("--upload-id needs the object key: cos://{bucket}/<key>");
                 }
-                vec![(prefix.clone(), id.clone())]
+                abort_upload(&client, &bucket, &prefix, id).await?;
+                report(&prefix, id);
+                1
             }
-            None => client
-                .list_all_multipart_uploads(&bucket, &prefix)
+            None => abort_uploads(&client, &bucket, &prefix, report)
                 .await
-                .with_context(|| format!("listing uploads of {}", args.target))?
-                .into_iter()
-                .map(|u| (u.key, u.upload_id))
-                .collect(),
+                .with_context(|| format!("aborting the uploads of {}", args.target))?,
         };
-        for (key, upload_id) in &uploads {
-            client
-                .abort_multipart_upload(&bucket, key, upload_id)
-                .await
-                .with_context(|| format!("aborting upload {upload_id} of cos://{bucket}/{key}"))?;
-            if !common.quiet {
-                println!("aborted {upload_id} cos://{bucket}/{key}");
-            }
-        }
         if !common.quiet {
-            println!("{} uploads aborted", uploads.len());
+            println!("{count} uploads aborted");
         }
         Ok(())
     })
+}
+
+/// Aborts every in-progress upload of keys under `prefix`, calling `aborted(key, upload_id)`
+/// after each; returns how many.
+async fn abort_uploads(
+    client: &CosClient,
+    bucket: &str,
+    prefix: &str,
+    aborted: impl Fn(&str, &str),
+) -> anyhow::Result<usize> {
+    let uploads = client.list_all_multipart_uploads(bucket, prefix).await?;
+    for upload in &uploads {
+        abort_upload(client, bucket, &upload.key, &upload.upload_id).await?;
+        aborted(&upload.key, &upload.upload_id);
+    }
+    Ok(uploads.len())
+}
+
+async fn abort_upload(
+    client: &CosClient,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> anyhow::Result<()> {
+    client
+        .abort_multipart_upload(bucket, key, upload_id)
+        .await
+        .with_context(|| format!("aborting upload {upload_id} of cos://{bucket}/{key}"))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -81,8 +81,8 @@ pub fn run_sync(common: &CommonArgs, args: SyncArgs) -> anyhow::Result<()> {
     }
     let client = make_client(common)?;
     block_on(async move {
-        let source_tree = tree(&client, &source, &filter).await?;
-        let destination_tree = tree(&client, &destination, &filter).await?;
+        let source_tree = entries(&client, &source, &filter).await?;
+        let destination_tree = entries(&client, &destination, &filter).await?;
 
         let mut jobs = Vec::new();
         let mut unchanged = 0usize;
@@ -157,7 +157,7 @@ pub fn run_sync(common: &CommonArgs, args: SyncArgs) -> anyhow::Result<()> {
 }
 
 /// Every file or object of one side, by path relative to its root.
-async fn tree(client: &CosClient, location: &Location, filter: &Filter) -> anyhow::Result<Tree> {
+async fn entries(client: &CosClient, location: &Location, filter: &Filter) -> anyhow::Result<Tree> {
     Ok(match location {
         Location::Local(dir) if !dir.exists() => Tree::new(),
         Location::Local(dir) => local_files(dir, filter)

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use coffer_proto::checksum::normalize_etag;
 use coffer_sdk::transfer::paths::{key_for, walk_files};
 use coffer_sdk::{CosClient, ListObjectsRequest};
 use futures_util::TryStreamExt;
@@ -155,7 +156,7 @@ pub async fn remote_objects(
             }
             Ok(Some(RemoteObject {
                 relative,
-                etag: o.etag.trim_matches('"').to_string(),
+                etag: normalize_etag(&o.etag).to_string(),
                 key: o.key,
                 size: o.size,
             }))

@@ -111,11 +111,21 @@ impl Drop for Tmux {
     }
 }
 
-fn have_tmux() -> bool {
-    Command::new("tmux")
+/// Whether tmux is there to run `test`; without it the test is skipped, except under CI
+/// (which must have it: `.ci/run` installs it).
+fn tmux_or_skip(test: &str) -> bool {
+    let have = Command::new("tmux")
         .arg("-V")
         .output()
-        .is_ok_and(|out| out.status.success())
+        .is_ok_and(|out| out.status.success());
+    if !have {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is not installed (CI must have it: .ci/run installs it)"
+        );
+        eprintln!("skipping {test}: tmux is not installed");
+    }
+    have
 }
 
 /// The line of the pane showing the bar, e.g.
@@ -132,12 +142,7 @@ fn bar_line(pane: &str) -> Option<&str> {
 
 #[test]
 fn progress_bar_on_a_terminal_under_tmux() {
-    if !have_tmux() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is not installed (CI must have it: .ci/run installs it)"
-        );
-        eprintln!("skipping progress_bar_on_a_terminal_under_tmux: tmux is not installed");
+    if !tmux_or_skip("progress_bar_on_a_terminal_under_tmux") {
         return;
     }
     let server = start();
@@ -210,12 +215,7 @@ fn progress_bar_on_a_terminal_under_tmux() {
 /// without echo, and shows the stored one masked when asked again.
 #[test]
 fn config_asks_on_a_terminal_under_tmux() {
-    if !have_tmux() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is not installed (CI must have it: .ci/run installs it)"
-        );
-        eprintln!("skipping config_asks_on_a_terminal_under_tmux: tmux is not installed");
+    if !tmux_or_skip("config_asks_on_a_terminal_under_tmux") {
         return;
     }
     let server = start();
