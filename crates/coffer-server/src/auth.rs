@@ -1,9 +1,14 @@
-//! Authentication: who signed the request, in which dialect, and how its body is protected.
+//! Authentication: who signed the request, in which dialect, how its body is protected, and
+//! what its signature covers. [`check_coverage`] then refuses a request whose operation acts
+//! on a query parameter the signature does not cover. (Vendor headers are checked by the
+//! schemes' verifiers: every `x-cos-*` header of a COS request and every `x-amz-*` header of
+//! an S3 request must be signed; handlers never see the other dialect's family.)
 //! Authorization (who may do what) is in [`crate::access`].
 
 use crate::addressing::Target;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
+use crate::operations::Operation;
 use coffer_proto::auth::chunked::ChunkedMode;
 use coffer_proto::auth::sigv4::{PayloadMode, SigV4Auth};
 use coffer_proto::auth::{cos, detect_scheme, sigv2, sigv4, AuthError, AuthScheme, RequestView};
@@ -22,6 +27,19 @@ pub enum PayloadCheck {
     AwsChunked(ChunkedMode),
 }
 
+/// Which query parameters a signature covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coverage {
+    /// Unsigned: the caller is anonymous and the ACLs decide.
+    Anonymous,
+    /// SigV4 signs every query parameter.
+    Everything,
+    /// COS q-sign: the names in `q-url-param-list` (in their signed form, lower-cased).
+    CosParams(Vec<String>),
+    /// SigV2: the sub-resources and response overrides its CanonicalizedResource lists.
+    SigV2Subresources,
+}
+
 /// The outcome of authentication.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
@@ -31,6 +49,49 @@ pub struct Authenticated {
     pub dialect: Dialect,
     /// How to check the body.
     pub payload: PayloadCheck,
+    /// What the signature covers.
+    pub coverage: Coverage,
+}
+
+/// Refuses a request whose operation acts on a query parameter its signature does not cover
+/// (say `&acl` or `&uploadId=…` appended to a presigned URL), and response-header overrides
+/// on anonymous requests (S3 allows them to signed requests only).
+pub fn check_coverage(
+    operation: &Operation,
+    coverage: &Coverage,
+    query: &[(String, String)],
+) -> ApiResult<()> {
+    for (name, _) in query {
+        if !operation.reads_param(name) {
+            continue;
+        }
+        let covered = match coverage {
+            Coverage::Anonymous => {
+                if name.starts_with("response-") {
+                    return Err(ApiError::with_message(
+                        ErrorCode::InvalidRequest,
+                        "Request specific response headers cannot be used for anonymous GET requests.",
+                    ));
+                }
+                true
+            }
+            Coverage::Everything => true,
+            Coverage::CosParams(signed) => {
+                !operation.must_sign_param(name, false, true)
+                    || signed.contains(&cos::cos_encode(name.as_bytes()).to_ascii_lowercase())
+            }
+            Coverage::SigV2Subresources => {
+                !operation.must_sign_param(name, true, false) || sigv2::signs_param(name)
+            }
+        };
+        if !covered {
+            return Err(ApiError::with_message(
+                ErrorCode::AccessDenied,
+                format!("The query parameter {name} is not covered by the request's signature."),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The request's headers as (name, raw value) pairs.
@@ -82,9 +143,37 @@ pub fn dialect_of(request: &Request) -> Dialect {
     }
 }
 
+/// Limits on signatures beyond what each scheme itself enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignaturePolicy {
+    /// Longest validity window of a COS signature (`q-sign-time`) and longest remaining
+    /// lifetime of a SigV2 presigned URL (`Expires`). SigV4 has its own fixed maximum of
+    /// 7 days (`X-Amz-Expires` ≤ 604800).
+    pub max_signature_lifetime_secs: u64,
+}
+
+impl Default for SignaturePolicy {
+    fn default() -> Self {
+        SignaturePolicy {
+            max_signature_lifetime_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+fn lifetime_too_long(policy: &SignaturePolicy) -> ApiError {
+    ApiError::with_message(
+        ErrorCode::AccessDenied,
+        format!(
+            "Signatures may be valid for at most {} seconds.",
+            policy.max_signature_lifetime_secs
+        ),
+    )
+}
+
 /// Verifies the request's signature (if any) against the store's accounts.
 pub async fn authenticate(
     store: &Store,
+    policy: &SignaturePolicy,
     request: &Request,
     target: &Target,
     now_unix: u64,
@@ -102,16 +191,22 @@ pub async fn authenticate(
             caller: None,
             dialect: dialect_of(request),
             payload: PayloadCheck::None,
+            coverage: Coverage::Anonymous,
         }),
         AuthScheme::CosHeader | AuthScheme::CosQuery => {
             let auth = cos::CosAuthorization::from_request(&view)?
                 .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
             let account = lookup(store, &auth.access_key).await?;
+            let (start, end) = auth.sign_time;
+            if end.saturating_sub(start) > policy.max_signature_lifetime_secs {
+                return Err(lifetime_too_long(policy));
+            }
             cos::verify(&auth, &account.secret_key, &view, now_unix)?;
             Ok(Authenticated {
                 caller: Some(account),
                 dialect: Dialect::Cos,
                 payload: PayloadCheck::None,
+                coverage: Coverage::CosParams(auth.param_list),
             })
         }
         AuthScheme::SigV4Header | AuthScheme::SigV4Query => {
@@ -147,12 +242,19 @@ pub async fn authenticate(
                 caller: Some(account),
                 dialect: Dialect::S3,
                 payload,
+                coverage: Coverage::Everything,
             })
         }
         AuthScheme::SigV2 => {
             let auth = sigv2::SigV2Auth::from_request(&view)?
                 .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
             let account = lookup(store, auth.access_key()).await?;
+            if auth
+                .expires
+                .is_some_and(|e| e.saturating_sub(now_unix) > policy.max_signature_lifetime_secs)
+            {
+                return Err(lifetime_too_long(policy));
+            }
             // SigV2 signs the path as sent, with the bucket even for virtual-host requests.
             // A bucket-level request signs `/bucket/` whichever form the path took.
             let resource = match (&target.bucket, &target.key, target.virtual_host) {
@@ -165,6 +267,7 @@ pub async fn authenticate(
                 caller: Some(account),
                 dialect: Dialect::S3,
                 payload: PayloadCheck::None,
+                coverage: Coverage::SigV2Subresources,
             })
         }
         AuthScheme::Unknown => Err(ApiError::with_message(

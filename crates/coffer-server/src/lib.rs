@@ -2,8 +2,9 @@
 //!
 //! The path of a request: [`http`] parses it and owns the connection; [`service`] assigns a
 //! request id, resolves bucket and key ([`addressing`]), authenticates ([`auth`]), routes
-//! ([`router`]) and dispatches to one handler per operation ([`ops`]), which authorizes
-//! ([`access`]), calls the store and renders the answer. Errors become the dialect's
+//! to one of the declared [`operations`], checks that the signature covers what the
+//! operation reads, authorizes from its declaration ([`access`]) and runs its handler
+//! ([`ops`]), which calls the store and renders the answer. Errors become the dialect's
 //! `<Error>` document ([`error`]).
 //!
 //! Architecture invariant: handlers hold no SQL and no file paths; the store knows no HTTP.
@@ -14,9 +15,9 @@ pub mod auth;
 pub mod context;
 pub mod error;
 pub mod http;
+pub mod operations;
 pub mod ops;
 pub mod payload;
-pub mod router;
 pub mod service;
 pub mod state;
 

@@ -1,13 +1,17 @@
-//! The request pipeline: request id → addressing → authentication → routing → handler →
-//! error rendering and common headers → one log line.
+//! The request pipeline: request id → the request's one host → addressing →
+//! authentication → routing to a declared operation ([`crate::operations`]) → signature
+//! coverage → authorization → the operation's handler → error rendering and common headers
+//! → one log line. Every check a request passes is made here, once, from the operation's
+//! declaration; handlers only parse, apply and render.
 
-use crate::auth::{authenticate, dialect_of};
-use crate::context::Ctx;
+use crate::access::{authorize, AccessRequest};
+use crate::addressing::Target;
+use crate::auth::{authenticate, check_coverage, dialect_of};
+use crate::context::{error_resource, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Handler, Rejection, Request, RequestBody, Response};
-use crate::ops::{bucket, copy, delete_many, list, multipart, object, service};
+use crate::operations::{route, CopySource, RouteInput, Scope};
 use crate::payload::{ChecksumCheck, Payload};
-use crate::router::{route, Operation, RouteInput};
 use crate::state::AppState;
 use bytes::Bytes;
 use coffer_proto::{Dialect, ErrorCode};
@@ -62,77 +66,50 @@ impl CofferHandler {
         }
         let dialect = dialect_of(&request);
         let method = request.method.clone();
-        let (response, bucket, key, received) = match self
-            .prepare(request, request_id.clone())
-            .await
-        {
-            Err((error, resource)) => {
+        let ctx = match self.prepare(request, request_id.clone()).await {
+            Ok(ctx) => ctx,
+            Err((error, target, path)) => {
+                let region = &self.state.config.region;
+                let resource = error_resource(dialect, region, target.as_ref(), &path);
                 let response = render_error(dialect, &request_id, &resource, &error);
-                (response, String::new(), String::new(), 0)
-            }
-            Ok((ctx, payload_check, operation)) => {
-                let decoded_length = ctx
-                    .header("x-amz-decoded-content-length")
-                    .and_then(|v| v.parse::<u64>().ok());
-                let checksum = match ChecksumCheck::from_headers(|name| {
-                    ctx.header(name).map(str::to_string)
-                }) {
-                    Ok(checksum) => checksum,
-                    Err(error) => {
-                        let response =
-                            render_error(ctx.dialect, &request_id, &ctx.resource(), &error);
-                        let bucket = ctx.target.bucket.clone().unwrap_or_default();
-                        let key = ctx.target.key.clone().unwrap_or_default();
-                        return self.finish(
-                            response,
-                            dialect,
-                            &request_id,
-                            &method,
-                            (&bucket, &key, 0),
-                            started,
-                        );
-                    }
-                };
-                let mut payload = Payload::new(body, payload_check, decoded_length, checksum);
-                let result = dispatch(operation, &ctx, &mut payload).await;
-                drop(payload);
-                let response = match result {
-                    Ok(response) => response,
-                    Err(error) => render_error(ctx.dialect, &request_id, &ctx.resource(), &error),
-                };
-                let bucket = ctx.target.bucket.clone().unwrap_or_default();
-                let key = ctx.target.key.clone().unwrap_or_default();
-                (response, bucket, key, body.received())
+                let line = LogLine::new(&method, "", "", 0);
+                return self.finish(response, dialect, &request_id, line, started);
             }
         };
-        self.finish(
-            response,
-            dialect,
-            &request_id,
+        let response = match run(&ctx, body).await {
+            Ok(response) => response,
+            Err(error) => render_error(ctx.dialect, &request_id, &ctx.resource(), &error),
+        };
+        let line = LogLine::new(
             &method,
-            (&bucket, &key, received),
-            started,
+            ctx.target.bucket.as_deref().unwrap_or_default(),
+            ctx.target.key.as_deref().unwrap_or_default(),
+            body.received(),
         )
+        .operation(ctx.operation.name);
+        self.finish(response, ctx.dialect, &request_id, line, started)
     }
 
-    /// Adds the common headers and logs the request line.
+    /// Adds the common headers and logs the request line. Every field that comes from the
+    /// request is logged quoted with control characters escaped (`?` formatting), so a key
+    /// holding `\n` cannot forge log lines.
     fn finish(
         &self,
         mut response: Response,
         dialect: Dialect,
         request_id: &str,
-        method: &str,
-        (bucket, key, received): (&str, &str, u64),
+        line: LogLine<'_>,
         started: Instant,
     ) -> Response {
         decorate(&mut response, dialect, request_id);
         tracing::info!(
             target: "coffer::request",
-            %method,
-            bucket = %bucket,
-            key = %key,
+            method = ?line.method,
+            operation = line.operation,
+            bucket = ?line.bucket,
+            key = ?line.key,
             status = response.status,
-            bytes_in = received,
+            bytes_in = line.received,
             bytes_out = response.content_length(),
             ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
             request_id = %request_id,
@@ -140,87 +117,152 @@ impl CofferHandler {
         response
     }
 
-    /// Everything before the handler: addressing, authentication, routing.
-    async fn prepare(
-        &self,
-        request: Request,
-        request_id: String,
-    ) -> Result<(Ctx, crate::auth::PayloadCheck, Operation), (ApiError, String)> {
-        let authority = request
-            .authority
-            .clone()
-            .or_else(|| request.header_str("host").map(str::to_string))
-            .unwrap_or_default();
-        let fallback_resource = request.raw_path.clone();
-        let target = self
-            .state
+    /// Everything before the handler, in this order: the request's one host, addressing,
+    /// authentication, routing to a declared operation, signature coverage of what that
+    /// operation reads, authorization (which loads the records the handler will use).
+    async fn prepare(&self, mut request: Request, request_id: String) -> Result<Ctx, PrepareError> {
+        let path = request.raw_path.clone();
+        let host = settle_host(&mut request).map_err(|e| (e, None, path.clone()))?;
+        let state = &self.state;
+        let target = state
             .addressing
-            .resolve(&authority, &request.raw_path)
-            .map_err(|e| (e, fallback_resource.clone()))?;
+            .resolve(&host, &request.raw_path)
+            .map_err(|e| (e, None, path.clone()))?;
+        let fail = |e: ApiError| (e, Some(target.clone()), path.clone());
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let authed = authenticate(&self.state.store, &request, &target, now)
+        let policy = state.config.signature_policy;
+        let authed = authenticate(&state.store, &policy, &request, &target, now)
             .await
-            .map_err(|e| (e, fallback_resource.clone()))?;
+            .map_err(fail)?;
         let query = coffer_proto::encoding::parse_query(&request.raw_query);
         let names: Vec<&str> = query.iter().map(|(n, _)| n.as_str()).collect();
-        let has_copy_source = request.header("x-cos-copy-source").is_some()
-            || request.header("x-amz-copy-source").is_some();
+        let copy_source_header = format!("{}copy-source", authed.dialect.prefix());
         let operation = route(RouteInput {
             method: &request.method,
-            has_bucket: target.bucket.is_some(),
-            is_admin_path: !target.virtual_host && target.bucket.as_deref() == Some("-"),
-            has_key: target.key.is_some(),
+            scope: scope_of(&target),
             params: &names,
-            has_copy_source,
-        });
-        let ctx = Ctx {
-            state: self.state.clone(),
+            has_copy_source: request.header(&copy_source_header).is_some(),
+        })
+        .map_err(|code| fail(ApiError::new(code)))?;
+        check_coverage(operation, &authed.coverage, &query).map_err(fail)?;
+        let copy_source = match operation.copy_source {
+            CopySource::Required => request.header_str(&copy_source_header),
+            CopySource::Absent => None,
+        };
+        let resources = authorize(
+            &state.store,
+            &state.addressing,
+            AccessRequest {
+                access: operation.access,
+                caller: authed.caller.as_ref(),
+                target: &target,
+                copy_source,
+            },
+        )
+        .await
+        .map_err(fail)?;
+        let query = query
+            .into_iter()
+            .filter(|(name, _)| operation.reads_param(name))
+            .collect();
+        Ok(Ctx {
+            state: state.clone(),
             request_id,
             dialect: authed.dialect,
             request,
             target,
+            operation,
             query,
             caller: authed.caller,
-        };
-        Ok((ctx, authed.payload, operation))
+            resources,
+            payload_check: authed.payload,
+        })
     }
 }
 
-async fn dispatch(
-    operation: Operation,
-    ctx: &Ctx,
-    payload: &mut Payload<'_, '_>,
-) -> ApiResult<Response> {
-    use Operation::*;
-    match operation {
-        ListBuckets => service::list_buckets(ctx).await,
-        CreateBucket => bucket::create_bucket(ctx, payload).await,
-        DeleteBucket => bucket::delete_bucket(ctx).await,
-        HeadBucket => bucket::head_bucket(ctx).await,
-        GetBucketLocation => bucket::get_location(ctx).await,
-        GetBucketAcl => bucket::get_bucket_acl(ctx).await,
-        ListObjects => list::list_objects(ctx).await,
-        ListObjectsV2 => list::list_objects_v2(ctx).await,
-        ListMultipartUploads => multipart::list_uploads(ctx).await,
-        DeleteObjects => delete_many::delete_objects(ctx, payload).await,
-        PutObject => object::put_object(ctx, payload).await,
-        CopyObject => copy::copy_object(ctx).await,
-        GetObject => object::get_object(ctx, false).await,
-        HeadObject => object::get_object(ctx, true).await,
-        DeleteObject => object::delete_object(ctx).await,
-        GetObjectAcl => object::get_object_acl(ctx).await,
-        CreateMultipartUpload => multipart::create(ctx).await,
-        UploadPart => multipart::upload_part(ctx, payload).await,
-        UploadPartCopy => multipart::upload_part_copy(ctx).await,
-        ListParts => multipart::list_parts(ctx).await,
-        CompleteMultipartUpload => multipart::complete(ctx, payload).await,
-        AbortMultipartUpload => multipart::abort(ctx).await,
-        Admin => crate::ops::admin::handle(ctx, payload).await,
-        NotImplemented => Err(ApiError::new(ErrorCode::NotImplemented)),
-        MethodNotAllowed => Err(ApiError::new(ErrorCode::MethodNotAllowed)),
+/// A request refused before its handler: the error, the target if it was resolved, and the
+/// raw path (for the error document's `<Resource>`).
+type PrepareError = (ApiError, Option<Target>, String);
+
+/// The fields of a request's log line.
+#[derive(Debug, Clone, Copy)]
+struct LogLine<'a> {
+    method: &'a str,
+    operation: &'static str,
+    bucket: &'a str,
+    key: &'a str,
+    received: u64,
+}
+
+impl<'a> LogLine<'a> {
+    fn new(method: &'a str, bucket: &'a str, key: &'a str, received: u64) -> Self {
+        LogLine {
+            method,
+            operation: "-",
+            bucket,
+            key,
+            received,
+        }
+    }
+
+    fn operation(mut self, name: &'static str) -> Self {
+        self.operation = name;
+        self
+    }
+}
+
+/// Runs the operation's handler over the request body, protected as the signature says.
+async fn run(ctx: &Ctx, body: &mut RequestBody<'_>) -> ApiResult<Response> {
+    let decoded_length = ctx
+        .header("x-amz-decoded-content-length")
+        .and_then(|v| v.parse::<u64>().ok());
+    let checksum = ChecksumCheck::from_headers(|name| ctx.header(name).map(str::to_string))?;
+    let mut payload = Payload::new(body, ctx.payload_check.clone(), decoded_length, checksum);
+    (ctx.operation.handler)(ctx, &mut payload).await
+}
+
+/// The one host a request is addressed to *and* signed for: its Host header, or — only when
+/// it has none — the authority of an absolute-form target, which is then added as the Host
+/// header so that signature verification reads the same value. (Taking the bucket from one
+/// and verifying the signature against the other would let a signed request be retargeted
+/// to another bucket.) The official SDK configured with `IP`/`Port` behind a proxy sends an
+/// absolute-form target naming the IP and the bucket's host in Host: Host wins, as signed.
+fn settle_host(request: &mut Request) -> ApiResult<String> {
+    let mut hosts = request
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("host"));
+    let first = hosts.next().map(|(_, value)| value.clone());
+    if hosts.next().is_some() {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidRequest,
+            "A request may carry only one Host header.",
+        ));
+    }
+    match (first, request.authority.take()) {
+        (Some(host), _) => String::from_utf8(host).map_err(|_| {
+            ApiError::with_message(ErrorCode::InvalidRequest, "The Host header is not UTF-8.")
+        }),
+        (None, Some(authority)) => {
+            request
+                .headers
+                .push(("Host".to_string(), authority.clone().into_bytes()));
+            Ok(authority)
+        }
+        (None, None) => Ok(String::new()),
+    }
+}
+
+/// What a resolved target addresses.
+fn scope_of(target: &Target) -> Scope {
+    match (&target.bucket, &target.key) {
+        (Some(bucket), _) if bucket == "-" && !target.virtual_host => Scope::Admin,
+        (None, _) => Scope::Service,
+        (Some(_), None) => Scope::Bucket,
+        (Some(_), Some(_)) => Scope::Object,
     }
 }
 

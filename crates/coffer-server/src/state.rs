@@ -1,6 +1,7 @@
 //! State shared by every request.
 
 use crate::addressing::Addressing;
+use crate::auth::SignaturePolicy;
 use coffer_store::Store;
 
 /// Server settings.
@@ -12,6 +13,8 @@ pub struct ServerConfig {
     pub domains: Vec<String>,
     /// Smallest non-last multipart part, in bytes (COS: 1 MiB).
     pub min_part_size: u64,
+    /// Limits on signatures (longest COS / SigV2 validity).
+    pub signature_policy: SignaturePolicy,
 }
 
 impl Default for ServerConfig {
@@ -20,6 +23,7 @@ impl Default for ServerConfig {
             region: "ap-guangzhou".into(),
             domains: Vec::new(),
             min_part_size: 1 << 20,
+            signature_policy: SignaturePolicy::default(),
         }
     }
 }

@@ -37,6 +37,9 @@ pub enum StoreError {
     /// The access key id is already registered.
     #[error("account already exists")]
     AccountExists,
+    /// Another account already has that uin (the owner identity of buckets and objects).
+    #[error("uin already in use")]
+    UinInUse,
     /// No account with that access key id.
     #[error("no such account")]
     NoSuchAccount,

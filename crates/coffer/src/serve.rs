@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use clap::Args;
+use coffer_server::auth::SignaturePolicy;
 use coffer_server::{AppState, HttpConfig, ServerConfig};
 use coffer_store::model::AccountRecord;
 use coffer_store::{Store, StoreError};
@@ -38,6 +39,10 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long, env = "COFFER_THREADS")]
     pub threads: Option<usize>,
+    /// Longest validity, in seconds, of a COS signature (`q-sign-time`) or a SigV2 presigned
+    /// URL; SigV4 presigned URLs are capped at 7 days by the protocol.
+    #[arg(long, env = "COFFER_MAX_SIGNATURE_LIFETIME", default_value_t = 7 * 24 * 3600)]
+    pub max_signature_lifetime: u64,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -71,6 +76,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         region: args.region.clone(),
         domains: args.domains.clone(),
+        signature_policy: SignaturePolicy {
+            max_signature_lifetime_secs: args.max_signature_lifetime,
+        },
         ..ServerConfig::default()
     };
     let state = Arc::new(AppState::new(store.clone(), config));

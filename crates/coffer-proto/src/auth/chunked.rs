@@ -404,7 +404,7 @@ impl ChunkedDecoder {
             if sig.len() != 64 || !sig.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(malformed("bad chunk-signature"));
             }
-            self.chunk_signature = sig.to_ascii_lowercase().into_bytes();
+            self.chunk_signature = sig.as_bytes().to_vec();
         }
         if size == 0 {
             self.end_chunk(EMPTY_SHA256)?;
@@ -488,7 +488,7 @@ impl ChunkedDecoder {
             .as_deref()
             .ok_or_else(|| ChunkedError::Malformed("missing x-amz-trailer-signature".into()))?;
         let expected = trailer_signature(signing, &self.prev_signature, &self.canonical_trailers);
-        if ct_eq(expected.as_bytes(), given.to_ascii_lowercase().as_bytes()) {
+        if ct_eq(expected.as_bytes(), given.as_bytes()) {
             Ok(())
         } else {
             Err(ChunkedError::TrailerSignatureMismatch)
@@ -727,10 +727,13 @@ mod tests {
             feed(&mut dec, early.as_bytes(), 3).1,
             Err(ChunkedError::ChunkSignatureMismatch { index: 0 })
         );
-        // Upper-case signature hex is fine.
+        // Signatures compare exactly: upper-case hex is not the signature.
         let upper = text.replacen(SIG1, &SIG1.to_ascii_uppercase(), 1);
         let mut dec = ChunkedDecoder::new(ChunkedMode::Signed(example_signing()));
-        assert_eq!(feed(&mut dec, upper.as_bytes(), 999).1, Ok(Progress::Done));
+        assert_eq!(
+            feed(&mut dec, upper.as_bytes(), 999).1,
+            Err(ChunkedError::ChunkSignatureMismatch { index: 0 })
+        );
     }
 
     #[test]

@@ -272,6 +272,29 @@ pub fn verify(
         params.push((name.clone(), value));
     }
 
+    // Every x-cos-* header must be signed (the official SDK signs all of them): an unsigned
+    // `x-cos-copy-source` or `x-cos-acl` added by whoever holds a presigned URL must not
+    // act. A signed header given twice could be read differently by the signature (the
+    // first) and by the handler; refuse the ambiguity as for parameters.
+    for (name, _) in req.headers {
+        let signed_name = encoded_name(name.as_bytes());
+        if signed_name.starts_with("x-cos-") && !auth.header_list.contains(&signed_name) {
+            return Err(AuthError::UnsignedHeader(signed_name));
+        }
+    }
+    for name in &auth.header_list {
+        let occurrences = req
+            .headers
+            .iter()
+            .filter(|(n, _)| encoded_name(n.as_bytes()) == *name)
+            .count();
+        if occurrences > 1 {
+            return Err(AuthError::Malformed(format!(
+                "signed header {name} appears more than once"
+            )));
+        }
+    }
+
     let headers: Vec<(String, String)> = auth
         .header_list
         .iter()
@@ -291,10 +314,7 @@ pub fn verify(
     let string_to_sign = string_to_sign(auth.sign_time, &format_string);
     let key = sign_key(secret_key, auth.key_time);
     let expected = signature(&key, &string_to_sign);
-    if ct_eq(
-        expected.as_bytes(),
-        auth.signature.to_ascii_lowercase().as_bytes(),
-    ) {
+    if ct_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
         Err(AuthError::SignatureMismatch {
@@ -698,12 +718,26 @@ mod tests {
         assert!(is_mismatch(parse_and_verify(&tampered, &r, NOW)));
         let a = CosAuthorization::parse_header(V1_AUTH).unwrap();
         assert!(is_mismatch(verify(&a, "wrong-secret", &r, NOW)));
-        // Upper-case hex in the given signature is accepted.
+        // Signatures compare exactly: upper-case hex is not the signature.
         let upper = V1_AUTH.replace(
             "e57f393c69f410548ba42668de87cd3eed8625be",
             "E57F393C69F410548BA42668DE87CD3EED8625BE",
         );
-        assert_eq!(parse_and_verify(&upper, &r, NOW), Ok(()));
+        assert!(is_mismatch(parse_and_verify(&upper, &r, NOW)));
+        // Every x-cos-* header must be signed, and a signed header may appear only once.
+        let host = b"examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com".as_slice();
+        let unsigned_headers = [("Host", host), ("x-cos-acl", b"public-read".as_slice())];
+        let unsigned = req("GET", "/exampleobject", "", &unsigned_headers);
+        assert_eq!(
+            parse_and_verify(V1_AUTH, &unsigned, NOW),
+            Err(AuthError::UnsignedHeader("x-cos-acl".into()))
+        );
+        let twice_headers = [("Host", host), ("host", host)];
+        let twice = req("GET", "/exampleobject", "", &twice_headers);
+        assert!(matches!(
+            parse_and_verify(V1_AUTH, &twice, NOW),
+            Err(AuthError::Malformed(_))
+        ));
         // Missing listed header (host) counts as empty → mismatch, not a panic.
         assert!(is_mismatch(parse_and_verify(
             V1_AUTH,

@@ -65,6 +65,10 @@ pub enum AuthError {
     /// `AuthorizationQueryParametersError`); the string names the field.
     #[error("missing security field: {0}")]
     MissingSecurityField(String),
+    /// The requested validity of a presigned URL is outside what the scheme allows
+    /// (SigV4: `X-Amz-Expires` of 0 or over 604800 s) (→ 403 `AccessDenied`).
+    #[error("{0}")]
+    LifetimeOutOfRange(String),
     /// The signature's validity window has ended (→ 403 `AccessDenied`, "Request has expired").
     #[error("Request has expired")]
     Expired,
@@ -105,6 +109,7 @@ impl AuthError {
             | AuthError::UnsupportedAlgorithm(_)
             | AuthError::MissingSecurityField(_) => 400,
             AuthError::Expired
+            | AuthError::LifetimeOutOfRange(_)
             | AuthError::NotYetValid
             | AuthError::InvalidDate(_)
             | AuthError::TimeTooSkewed
@@ -123,6 +128,7 @@ impl AuthError {
             | AuthError::UnsupportedAlgorithm(_)
             | AuthError::MissingSecurityField(_) => ErrorCode::InvalidArgument,
             AuthError::Expired
+            | AuthError::LifetimeOutOfRange(_)
             | AuthError::NotYetValid
             | AuthError::InvalidDate(_)
             | AuthError::UnsignedHeader(_) => ErrorCode::AccessDenied,

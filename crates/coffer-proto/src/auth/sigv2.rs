@@ -100,6 +100,13 @@ pub const EXTRA_SUBRESOURCES: &[&str] = &[
     "storageClass",
 ];
 
+/// Whether a SigV2 signature always covers the query parameter `name` when present: the
+/// sub-resources and response overrides of the CanonicalizedResource. (The
+/// [`EXTRA_SUBRESOURCES`] are accepted signed or unsigned, so they are not covered.)
+pub fn signs_param(name: &str) -> bool {
+    SUBRESOURCES.contains(&name) || RESPONSE_OVERRIDES.contains(&name)
+}
+
 /// Beyond this many distinct [`EXTRA_SUBRESOURCES`] in one request, only "none signed" and
 /// "all signed" are tried instead of every combination.
 const MAX_EXTRA_COMBINATIONS: usize = 3;

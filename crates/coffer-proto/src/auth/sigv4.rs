@@ -275,9 +275,14 @@ impl SigV4Auth {
                 "X-Amz-Expires must be a non-negative integer".into(),
             ));
         };
-        if expires == 0 || expires > MAX_PRESIGN_EXPIRES {
-            return Err(AuthError::Malformed(format!(
-                "X-Amz-Expires must be between 1 and {MAX_PRESIGN_EXPIRES}"
+        if expires == 0 {
+            return Err(AuthError::LifetimeOutOfRange(
+                "X-Amz-Expires must be non-zero.".into(),
+            ));
+        }
+        if expires > MAX_PRESIGN_EXPIRES {
+            return Err(AuthError::LifetimeOutOfRange(format!(
+                "X-Amz-Expires must be less than a week (in seconds) that is; {MAX_PRESIGN_EXPIRES} seconds"
             )));
         }
         if parse_amz_date(amz_date).is_none() {
@@ -539,7 +544,7 @@ fn header_str<'a>(req: &RequestView<'a>, name: &str) -> Result<Option<&'a str>, 
 /// form; `X-Amz-Date` for presigned) parses and its date equals the credential date; header
 /// form: |now − time| ≤ 15 min ([`AuthError::TimeTooSkewed`]); presigned: time ≤ now + 15 min
 /// ([`AuthError::NotYetValid`]) and now ≤ time + expires ([`AuthError::Expired`]); `host` is
-/// signed; every `x-amz-*` header but `x-amz-content-sha256` is signed
+/// signed; every `x-amz-*` header but `x-amz-content-sha256` is signed, presigned or not
 /// ([`AuthError::UnsignedHeader`]); the payload hash token is valid; then the signature
 /// (constant-time).
 pub fn verify(
@@ -610,9 +615,10 @@ pub fn verify(
             "SignedHeaders must include host".into(),
         ));
     }
-    // Presigned URLs are used by browsers and tools that add headers of their own; only
-    // header-signed requests must sign every x-amz-* header they carry.
-    for (name, _) in req.headers.iter().filter(|_| auth.presigned.is_none()) {
+    // Every x-amz-* header must be signed, presigned URLs included: an unsigned
+    // `x-amz-copy-source` or `x-amz-acl` added by whoever holds a URL must not act.
+    // `x-amz-content-sha256` is covered by the signature anyway (it is the payload hash).
+    for (name, _) in req.headers.iter() {
         let lower = name.to_ascii_lowercase();
         if lower.starts_with("x-amz-")
             && lower != "x-amz-content-sha256"
@@ -645,10 +651,7 @@ pub fn verify(
     let sts = string_to_sign(&timestamp, &scope, &canonical);
     let key = signing_key(secret_key, &cred.date, &cred.region, &cred.service);
     let expected = signature(&key, &sts);
-    if !ct_eq(
-        expected.as_bytes(),
-        auth.signature.to_ascii_lowercase().as_bytes(),
-    ) {
+    if !ct_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         return Err(AuthError::SignatureMismatch {
             string_to_sign: sts,
             canonical_request: Some(String::from_utf8_lossy(&canonical).into_owned()),
@@ -996,11 +999,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // Upper-case signature hex is accepted.
+        // Signatures compare exactly: upper-case hex is not the signature.
         let upper = auth.replace(GET_SIG, &GET_SIG.to_ascii_uppercase());
         let mut h = base.clone();
         h[4] = ("Authorization", upper.as_bytes());
-        assert!(check(&req("GET", "/test.txt", "", &h), NOW).is_ok());
+        assert!(matches!(
+            check(&req("GET", "/test.txt", "", &h), NOW),
+            Err(AuthError::SignatureMismatch { .. })
+        ));
         // An unsigned x-amz-* header is refused.
         let mut h = base.clone();
         h.push(("X-Amz-Acl", b"public-read"));
@@ -1206,12 +1212,22 @@ mod tests {
             SigV4Auth::from_query(&pairs(&no_expires)),
             Err(AuthError::MissingSecurityField("X-Amz-Expires".into()))
         );
-        for bad in ["0", "604801", "-1", "abc", "99999999999999999999999"] {
+        for bad in ["-1", "abc"] {
             let q = PRESIGNED_QUERY.replace("X-Amz-Expires=86400", &format!("X-Amz-Expires={bad}"));
             assert!(
                 matches!(
                     SigV4Auth::from_query(&pairs(&q)),
                     Err(AuthError::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
+        for bad in ["0", "604801", "99999999999999999999999"] {
+            let q = PRESIGNED_QUERY.replace("X-Amz-Expires=86400", &format!("X-Amz-Expires={bad}"));
+            assert!(
+                matches!(
+                    SigV4Auth::from_query(&pairs(&q)),
+                    Err(AuthError::LifetimeOutOfRange(_))
                 ),
                 "{bad}"
             );

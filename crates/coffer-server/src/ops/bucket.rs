@@ -1,7 +1,7 @@
 //! Bucket operations: create, delete, head, location, ACL.
 
-use super::{acl_from_request, refuse_unsupported_headers, write_owner, AclTarget, MAX_XML_BODY};
-use crate::access::{authorize, parse_grantee, Grantee, Need};
+use super::{acl_from_request, read_document, refuse_unsupported_headers, write_owner, AclTarget};
+use crate::access::{parse_grantee, Grantee};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
@@ -32,11 +32,14 @@ pub async fn create_bucket(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResul
                 ));
             }
         }
-        Dialect::S3 => validate_s3_bucket_name(name)?,
+        Dialect::S3 => {
+            validate_s3_bucket_name(name)?;
+            refuse_foreign_appid(ctx, name, &caller.appid).await?;
+        }
     }
     // An optional CreateBucketConfiguration body (COS: BucketAZConfig/BucketArchConfig;
     // S3: LocationConstraint). It must be well-formed if present.
-    let body = payload.read_to_end(MAX_XML_BODY).await?;
+    let body = read_document(ctx, payload).await?;
     if !body.iter().all(u8::is_ascii_whitespace) {
         let root = coffer_proto::xml::parse(&body)?;
         if root.name != "CreateBucketConfiguration" {
@@ -60,18 +63,49 @@ pub async fn create_bucket(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResul
     Ok(response)
 }
 
+/// Refuses an S3-dialect bucket name in the COS form `<name>-<APPID>` whose APPID is not
+/// the caller's: the name belongs to that APPID's account, which COS clients can only
+/// create under their own APPID. A suffix counts as an APPID when an account has it or
+/// when it has an APPID's shape (ten digits), so that names of accounts created later
+/// cannot be taken in advance either.
+async fn refuse_foreign_appid(ctx: &Ctx, name: &str, caller_appid: &str) -> ApiResult<()> {
+    let Ok(suffix) = validate_cos_bucket_name(name) else {
+        return Ok(());
+    };
+    if suffix == caller_appid {
+        return Ok(());
+    }
+    let appid_shaped = suffix.len() == 10;
+    let taken = appid_shaped
+        || ctx
+            .state
+            .store
+            .meta()
+            .accounts()
+            .await?
+            .iter()
+            .any(|account| account.appid == suffix);
+    if taken {
+        return Err(ApiError::with_message(
+            ErrorCode::AccessDenied,
+            format!(
+                "Bucket names ending in -{suffix} belong to the account with APPID {suffix}; yours is {caller_appid}."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `DELETE /` on a bucket.
 pub async fn delete_bucket(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Owner, None)?;
+    let bucket = ctx.bucket()?;
     ctx.state.store.delete_bucket(&bucket.name).await?;
     Ok(Response::new(204))
 }
 
 /// `HEAD /` on a bucket.
 pub async fn head_bucket(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Read, None)?;
+    let bucket = ctx.bucket()?;
     let mut response = Response::new(200);
     match ctx.dialect {
         Dialect::Cos => {
@@ -85,8 +119,7 @@ pub async fn head_bucket(ctx: &Ctx) -> ApiResult<Response> {
 
 /// `GET /?location`.
 pub async fn get_location(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Owner, None)?;
+    let bucket = ctx.bucket()?;
     let mut w = XmlWriter::new();
     w.leaf("LocationConstraint", &bucket.region);
     Ok(Response::xml(200, w.finish()))
@@ -94,8 +127,7 @@ pub async fn get_location(ctx: &Ctx) -> ApiResult<Response> {
 
 /// `GET /?acl` on a bucket.
 pub async fn get_bucket_acl(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Owner, None)?;
+    let bucket = ctx.bucket()?;
     Ok(Response::xml(
         200,
         acl_document(ctx, &bucket.owner_uin, &bucket.acl, &bucket.owner_uin),

@@ -4,7 +4,8 @@ use super::{
     acl_from_request, attributes_from_request, refuse_unsupported_headers, AclTarget, Conditions,
     Precondition,
 };
-use crate::access::{authorize, Need};
+use crate::access::CopySourceObject;
+use crate::addressing::Addressing;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
@@ -12,11 +13,10 @@ use coffer_proto::encoding::decode_path;
 use coffer_proto::names::{parse_storage_class, validate_object_key};
 use coffer_proto::xml::XmlWriter;
 use coffer_proto::{Dialect, ErrorCode};
-use coffer_store::model::{BucketRecord, ObjectVersion};
 
 /// A parsed copy source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopySource {
+pub struct CopySourceRef {
     /// Source bucket.
     pub bucket: String,
     /// Source key (decoded).
@@ -27,7 +27,8 @@ pub struct CopySource {
 
 /// Parses `x-cos-copy-source` (`<bucket>.cos.<region>.myqcloud.com/<key>[?versionId=]`,
 /// optionally with a scheme) or `x-amz-copy-source` (`[/]<bucket>/<key>[?versionId=]`).
-pub fn parse_copy_source(ctx: &Ctx, value: &str) -> ApiResult<CopySource> {
+/// Host-form sources resolve their bucket by the server's addressing rules.
+pub fn parse_copy_source(addressing: &Addressing, value: &str) -> ApiResult<CopySourceRef> {
     let invalid = || {
         ApiError::with_message(
             ErrorCode::InvalidArgument,
@@ -46,11 +47,7 @@ pub fn parse_copy_source(ctx: &Ctx, value: &str) -> ApiResult<CopySource> {
         .map(|(_, v)| v);
     let path = path.strip_prefix('/').unwrap_or(path);
     let (first, rest) = path.split_once('/').ok_or_else(invalid)?;
-    let bucket = match ctx
-        .state
-        .addressing
-        .bucket_from_host(&first.to_ascii_lowercase())
-    {
+    let bucket = match addressing.bucket_from_host(&first.to_ascii_lowercase()) {
         Some(bucket) => bucket,
         None => decode_path(first).ok_or_else(invalid)?,
     };
@@ -58,31 +55,30 @@ pub fn parse_copy_source(ctx: &Ctx, value: &str) -> ApiResult<CopySource> {
     if bucket.is_empty() || key.is_empty() {
         return Err(invalid());
     }
-    Ok(CopySource {
+    Ok(CopySourceRef {
         bucket,
         key,
         version_id,
     })
 }
 
-/// Loads and authorizes a copy source and checks its `copy-source-If-*` conditions.
-pub async fn load_source(
-    ctx: &Ctx,
-    header: &str,
-) -> ApiResult<(BucketRecord, ObjectVersion, CopySource)> {
-    let source = parse_copy_source(ctx, header)?;
-    if source.version_id.as_deref().is_some_and(|v| v != "null") {
+/// The copy source the pipeline authorized, after its `copy-source-If-*` conditions and
+/// its version and storage class are checked.
+pub fn checked_source(ctx: &Ctx) -> ApiResult<&CopySourceObject> {
+    let source = ctx
+        .resources
+        .source
+        .as_ref()
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest))?;
+    if source
+        .location
+        .version_id
+        .as_deref()
+        .is_some_and(|v| v != "null")
+    {
         return Err(ApiError::new(ErrorCode::NoSuchVersion));
     }
-    let bucket = ctx.state.store.bucket(&source.bucket).await?;
-    let version = match ctx.state.store.object(&bucket, &source.key).await {
-        Ok(v) => v,
-        Err(e) => {
-            authorize(ctx, &bucket, Need::Read, None)?;
-            return Err(e.into());
-        }
-    };
-    authorize(ctx, &bucket, Need::Read, Some(&version.attributes.acl))?;
+    let version = &source.version;
     let conditions = Conditions {
         if_match: ctx.vendor_header("copy-source-if-match"),
         if_none_match: ctx.vendor_header("copy-source-if-none-match"),
@@ -98,21 +94,20 @@ pub async fn load_source(
     ) {
         return Err(ErrorCode::InvalidObjectState.into());
     }
-    Ok((bucket, version, source))
+    Ok(source)
 }
 
 /// `PUT /key` with a copy source.
 pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     validate_object_key(key)?;
     refuse_unsupported_headers(ctx)?;
-    let header = ctx
-        .vendor_header("copy-source")
-        .unwrap_or_default()
-        .to_string();
-    let (source_bucket, source, location) = load_source(ctx, &header).await?;
+    let CopySourceObject {
+        location,
+        bucket: source_bucket,
+        version: source,
+    } = checked_source(ctx)?;
     let replace = match ctx.vendor_header("metadata-directive") {
         None => false,
         Some(d) if d.eq_ignore_ascii_case("copy") => false,
@@ -148,7 +143,7 @@ pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
     let version = ctx
         .state
         .store
-        .copy_object(&source, &bucket, key, attributes, ctx.caller_uin())
+        .copy_object(source, bucket, key, attributes, ctx.caller_uin())
         .await?;
     let mut w = XmlWriter::new();
     w.open("CopyObjectResult").leaf("ETag", &version.etag).leaf(

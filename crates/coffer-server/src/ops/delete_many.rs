@@ -1,7 +1,6 @@
 //! POST /?delete: DELETE Multiple Objects.
 
-use super::MAX_XML_BODY;
-use crate::access::{authorize, Need};
+use super::read_document;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
@@ -16,9 +15,8 @@ const MAX_KEYS: usize = 1000;
 
 /// `POST /?delete`.
 pub async fn delete_objects(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
-    let body = payload.read_to_end(MAX_XML_BODY).await?;
+    let bucket = ctx.bucket()?;
+    let body = read_document(ctx, payload).await?;
     if let Some(header) = ctx.header("content-md5") {
         let expected =
             parse_content_md5(header).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?;
@@ -49,7 +47,7 @@ pub async fn delete_objects(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResu
                 _ => ctx
                     .state
                     .store
-                    .delete_object(&bucket, key)
+                    .delete_object(bucket, key)
                     .await
                     .map_err(ApiError::from),
             },

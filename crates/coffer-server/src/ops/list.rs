@@ -1,7 +1,6 @@
 //! GET Bucket: ListObjects (V1, what the COS SDK uses) and ListObjectsV2 (S3 clients).
 
 use super::{listing_text, parse_max, url_encoding, write_owner};
-use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
@@ -53,8 +52,7 @@ fn write_entries(w: &mut XmlWriter, ctx: &Ctx, encode: bool, page: &ListPage, ow
 
 /// `GET /` on a bucket (V1).
 pub async fn list_objects(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Read, None)?;
+    let bucket = ctx.bucket()?;
     let encode = url_encoding(ctx)?;
     let query = ListQuery {
         prefix: ctx.param("prefix").unwrap_or_default().to_string(),
@@ -65,7 +63,7 @@ pub async fn list_objects(ctx: &Ctx) -> ApiResult<Response> {
         marker: ctx.param("marker").map(str::to_string),
         max_keys: parse_max(ctx, "max-keys", 1000, 1000)?,
     };
-    let page = ctx.state.store.list_objects(&bucket, &query).await?;
+    let page = ctx.state.store.list_objects(bucket, &query).await?;
     let mut w = XmlWriter::new();
     w.open("ListBucketResult").leaf("Name", &bucket.name);
     if encode {
@@ -103,8 +101,7 @@ pub async fn list_objects(ctx: &Ctx) -> ApiResult<Response> {
 
 /// `GET /?list-type=2`.
 pub async fn list_objects_v2(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Read, None)?;
+    let bucket = ctx.bucket()?;
     if ctx.param("list-type") != Some("2") {
         return Err(ApiError::with_message(
             ErrorCode::InvalidArgument,
@@ -130,7 +127,7 @@ pub async fn list_objects_v2(ctx: &Ctx) -> ApiResult<Response> {
     let fetch_owner = ctx
         .param("fetch-owner")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let page = ctx.state.store.list_objects(&bucket, &query).await?;
+    let page = ctx.state.store.list_objects(bucket, &query).await?;
     let mut w = XmlWriter::new();
     w.open("ListBucketResult").leaf("Name", &bucket.name);
     w.leaf("Prefix", &listing_text(ctx.dialect, encode, &query.prefix))

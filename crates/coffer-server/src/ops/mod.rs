@@ -15,14 +15,24 @@ use crate::access::parse_grants;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
+use crate::operations::Body;
+use crate::payload::Payload;
 use coffer_proto::names::parse_storage_class;
 use coffer_proto::xml::XmlWriter;
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::{Acl, ContentHeaders, ObjectAttributes, ObjectKind, ObjectVersion};
 
-/// Largest XML request body accepted (DeleteObjects with 1000 long keys, Complete with
-/// 10000 parts).
-pub const MAX_XML_BODY: usize = 4 << 20;
+/// Reads the body of an operation that takes a document (XML or JSON), within the limit
+/// its declaration sets.
+pub async fn read_document(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Vec<u8>> {
+    match ctx.operation.body {
+        Body::Document(limit) => payload.read_to_end(limit).await,
+        Body::Empty | Body::Stream => Err(ApiError::internal(format!(
+            "{} reads a document but does not declare one",
+            ctx.operation.name
+        ))),
+    }
+}
 
 /// Reads content headers, user metadata, storage class and ACL from the request headers.
 pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
@@ -36,12 +46,9 @@ pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
         expires: text("expires"),
     };
     let mut user_metadata: Vec<(String, Vec<u8>)> = Vec::new();
-    for (name, value) in &ctx.request.headers {
+    for (name, value) in ctx.headers() {
         let lower = name.to_ascii_lowercase();
-        let short = lower
-            .strip_prefix("x-cos-meta-")
-            .or_else(|| lower.strip_prefix("x-amz-meta-"));
-        if let Some(short) = short {
+        if let Some(short) = lower.strip_prefix(ctx.dialect.meta_prefix()) {
             if short.is_empty() {
                 continue;
             }

@@ -1,13 +1,12 @@
 //! Multipart upload: initiate, upload part, upload part copy, list parts, complete, abort,
 //! and list uploads.
 
-use super::copy::load_source;
+use super::copy::checked_source;
 use super::object::{stage_payload, staged_etag};
 use super::{
-    attributes_from_request, listing_text, parse_max, refuse_unsupported_headers, url_encoding,
-    write_owner, MAX_XML_BODY,
+    attributes_from_request, listing_text, parse_max, read_document, refuse_unsupported_headers,
+    url_encoding, write_owner,
 };
-use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
@@ -28,8 +27,7 @@ fn upload_id(ctx: &Ctx) -> ApiResult<&str> {
 
 /// `POST /key?uploads`.
 pub async fn create(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     validate_object_key(key)?;
     refuse_unsupported_headers(ctx)?;
@@ -37,7 +35,7 @@ pub async fn create(ctx: &Ctx) -> ApiResult<Response> {
     let upload = ctx
         .state
         .store
-        .create_upload(&bucket, key, attributes, ctx.caller_uin())
+        .create_upload(bucket, key, attributes, ctx.caller_uin())
         .await?;
     let mut w = XmlWriter::new();
     w.open("InitiateMultipartUploadResult")
@@ -50,21 +48,20 @@ pub async fn create(ctx: &Ctx) -> ApiResult<Response> {
 
 /// `PUT /key?partNumber&uploadId`.
 pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     let part_number = parse_part_number(ctx.param("partNumber").unwrap_or_default())?;
     let upload_id = upload_id(ctx)?;
     refuse_unsupported_headers(ctx)?;
     // Refuse early, before receiving a body destined for nothing.
-    ctx.state.store.upload(&bucket, key, upload_id).await?;
+    ctx.state.store.upload(bucket, key, upload_id).await?;
     let writer = ctx.state.store.part_writer(payload.length())?;
     let staged = stage_payload(ctx, payload, writer).await?;
     let etag = staged_etag(&staged);
     let crc = staged.crc64;
     ctx.state
         .store
-        .put_part(&bucket, key, upload_id, part_number, staged)
+        .put_part(bucket, key, upload_id, part_number, staged)
         .await?;
     let mut response = Response::new(200).header("ETag", etag);
     if ctx.dialect == Dialect::Cos {
@@ -78,17 +75,12 @@ pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<
 
 /// `PUT /key?partNumber&uploadId` with a copy source.
 pub async fn upload_part_copy(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     let part_number = parse_part_number(ctx.param("partNumber").unwrap_or_default())?;
     let upload_id = upload_id(ctx)?;
-    ctx.state.store.upload(&bucket, key, upload_id).await?;
-    let header = ctx
-        .vendor_header("copy-source")
-        .unwrap_or_default()
-        .to_string();
-    let (_, source, _) = load_source(ctx, &header).await?;
+    ctx.state.store.upload(bucket, key, upload_id).await?;
+    let source = &checked_source(ctx)?.version;
     let (start, len) = match ctx
         .vendor_header("copy-source-range")
         .filter(|r| !r.is_empty())
@@ -111,7 +103,7 @@ pub async fn upload_part_copy(ctx: &Ctx) -> ApiResult<Response> {
     let part = ctx
         .state
         .store
-        .copy_part(&bucket, key, upload_id, part_number, &source, (start, len))
+        .copy_part(bucket, key, upload_id, part_number, source, (start, len))
         .await?;
     let mut w = XmlWriter::new();
     w.open("CopyPartResult")
@@ -126,11 +118,10 @@ pub async fn upload_part_copy(ctx: &Ctx) -> ApiResult<Response> {
 
 /// `GET /key?uploadId`.
 pub async fn list_parts(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Read, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     let upload_id = upload_id(ctx)?;
-    let upload = ctx.state.store.upload(&bucket, key, upload_id).await?;
+    let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
     let marker = match ctx.param("part-number-marker") {
         None | Some("") => 0,
         Some(m) => m.trim().parse::<u32>().map_err(|_| {
@@ -145,7 +136,7 @@ pub async fn list_parts(ctx: &Ctx) -> ApiResult<Response> {
     let (parts, truncated) = ctx
         .state
         .store
-        .parts(&bucket, key, upload_id, marker, max)
+        .parts(bucket, key, upload_id, marker, max)
         .await?;
     let mut w = XmlWriter::new();
     w.open("ListPartsResult").leaf("Bucket", &bucket.name);
@@ -212,18 +203,17 @@ fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
 
 /// `POST /key?uploadId`.
 pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     let upload_id = upload_id(ctx)?.to_string();
-    let body = payload.read_to_end(MAX_XML_BODY).await?;
-    ctx.state.store.upload(&bucket, key, &upload_id).await?;
+    let body = read_document(ctx, payload).await?;
+    ctx.state.store.upload(bucket, key, &upload_id).await?;
     let parts = parse_complete(&body)?;
     let version = ctx
         .state
         .store
         .complete_upload(
-            &bucket,
+            bucket,
             key,
             &upload_id,
             &parts,
@@ -253,20 +243,18 @@ pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Res
 
 /// `DELETE /key?uploadId`.
 pub async fn abort(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     ctx.state
         .store
-        .abort_upload(&bucket, key, upload_id(ctx)?)
+        .abort_upload(bucket, key, upload_id(ctx)?)
         .await?;
     Ok(Response::new(204))
 }
 
 /// `GET /?uploads`.
 pub async fn list_uploads(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Read, None)?;
+    let bucket = ctx.bucket()?;
     let encode = url_encoding(ctx)?;
     let query = UploadListQuery {
         prefix: ctx.param("prefix").unwrap_or_default().to_string(),
@@ -278,7 +266,7 @@ pub async fn list_uploads(ctx: &Ctx) -> ApiResult<Response> {
         upload_id_marker: ctx.param("upload-id-marker").map(str::to_string),
         max_uploads: parse_max(ctx, "max-uploads", 1000, 1000)?,
     };
-    let page = ctx.state.store.list_uploads(&bucket, &query).await?;
+    let page = ctx.state.store.list_uploads(bucket, &query).await?;
     let text = |v: &str| listing_text(ctx.dialect, encode, v);
     let mut w = XmlWriter::new();
     w.open("ListMultipartUploadsResult")

@@ -5,7 +5,6 @@ use super::{
     attributes_from_request, check_version_param, refuse_unsupported_headers, traffic_limit,
     write_object_headers, Conditions, Precondition,
 };
-use crate::access::{authorize, Need};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Response, ResponseBody};
@@ -14,7 +13,7 @@ use coffer_proto::checksum::{etag_from_md5, parse_content_md5};
 use coffer_proto::names::validate_object_key;
 use coffer_proto::range::{ByteRange, ResolvedRange};
 use coffer_proto::{Dialect, ErrorCode};
-use coffer_store::model::{ObjectVersion, WriteCondition};
+use coffer_store::model::WriteCondition;
 use coffer_store::{ObjectWriter, Pacer, StagedData};
 
 /// Largest single PUT or part: 5 GiB.
@@ -70,8 +69,7 @@ fn write_condition(ctx: &Ctx) -> WriteCondition {
 
 /// `PUT /key`.
 pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
-    authorize(ctx, &bucket, Need::Write, None)?;
+    let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     validate_object_key(key)?;
     refuse_unsupported_headers(ctx)?;
@@ -82,14 +80,7 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     let version = ctx
         .state
         .store
-        .put_object(
-            &bucket,
-            key,
-            staged,
-            attributes,
-            ctx.caller_uin(),
-            condition,
-        )
+        .put_object(bucket, key, staged, attributes, ctx.caller_uin(), condition)
         .await?;
     let mut response = Response::new(200).header("ETag", version.etag.clone());
     if ctx.dialect == Dialect::Cos {
@@ -103,18 +94,8 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
 
 /// `GET /key` and `HEAD /key`.
 pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
     check_version_param(ctx)?;
-    let key = ctx.key()?;
-    let version = match ctx.state.store.object(&bucket, key).await {
-        Ok(version) => version,
-        Err(e) => {
-            // Without read permission on the bucket, do not reveal whether the key exists.
-            authorize(ctx, &bucket, Need::Read, None)?;
-            return Err(e.into());
-        }
-    };
-    authorize(ctx, &bucket, Need::Read, Some(&version.attributes.acl))?;
+    let version = ctx.object()?;
     let rate = traffic_limit(ctx)?;
     let conditions = Conditions {
         if_match: ctx.header("if-match"),
@@ -157,7 +138,7 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
         },
     };
     let mut response = Response::new(status);
-    write_object_headers(ctx, &version, &mut response);
+    write_object_headers(ctx, version, &mut response);
     if status == 206 {
         let last = start + len - 1;
         response.push_header(
@@ -168,7 +149,7 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
     if head {
         response.content_length_override = Some(len);
     } else {
-        let mut reader = ctx.state.store.read_object(&version, start, len).await?;
+        let mut reader = ctx.state.store.read_object(version, start, len).await?;
         if let Some(bits_per_second) = rate {
             reader.limit_rate(bits_per_second);
         }
@@ -179,20 +160,18 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
 
 /// `DELETE /key`: idempotent, 204 whether or not the key existed.
 pub async fn delete_object(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
+    let bucket = ctx.bucket()?;
     check_version_param(ctx)?;
-    authorize(ctx, &bucket, Need::Write, None)?;
     let key = ctx.key()?;
-    ctx.state.store.delete_object(&bucket, key).await?;
+    ctx.state.store.delete_object(bucket, key).await?;
     Ok(Response::new(204))
 }
 
 /// `GET /key?acl`.
 pub async fn get_object_acl(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket().await?;
     check_version_param(ctx)?;
-    authorize(ctx, &bucket, Need::Owner, None)?;
-    let version: ObjectVersion = ctx.state.store.object(&bucket, ctx.key()?).await?;
+    let bucket = ctx.bucket()?;
+    let version = ctx.object()?;
     let mut response = Response::xml(
         200,
         acl_document(

@@ -5,4 +5,5 @@ mod listing;
 mod multipart;
 mod objects;
 mod protocol;
+mod security;
 mod support;

@@ -1,7 +1,8 @@
 //! Test support: an in-process server on an ephemeral loopback port and a raw HTTP/1.1
 //! client that shows header names exactly as the server wrote them.
 
-use coffer_proto::auth::{cos, form_encode};
+use coffer_proto::auth::sigv4::SigV4Signer;
+use coffer_proto::auth::{cos, form_encode, RequestView};
 use coffer_server::{AppState, HttpConfig, ServerConfig};
 use coffer_store::model::AccountRecord;
 use coffer_store::Store;
@@ -89,6 +90,36 @@ impl Drop for TestServer {
     }
 }
 
+/// How a test request is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signing {
+    /// Anonymous.
+    None,
+    /// COS q-sign in the Authorization header, every signable header signed.
+    Cos,
+    /// A COS presigned URL signing only the host.
+    CosPresigned,
+    /// SigV4 in the Authorization header, every x-amz-* header signed.
+    SigV4,
+    /// A SigV4 presigned URL signing host and any x-amz-* headers present.
+    SigV4Presigned,
+}
+
+/// `k=v&…`, form-encoded.
+fn form_query(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                form_encode(k.as_bytes()),
+                form_encode(v.as_bytes())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// A request to build.
 #[derive(Clone, Debug)]
 pub struct Req {
@@ -99,8 +130,14 @@ pub struct Req {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    pub sign: bool,
+    pub signing: Signing,
     pub secret_key: String,
+    /// Headers added after signing (not covered by the signature).
+    pub unsigned_headers: Vec<(String, String)>,
+    /// Query parameters appended after signing (not covered by the signature).
+    pub unsigned_query: Vec<(String, String)>,
+    /// Seconds the signature stays valid.
+    pub lifetime: u64,
     /// Send no Content-Length even for methods that usually carry one.
     pub no_length: bool,
     /// A Host header to send instead of the COS virtual-host name.
@@ -116,8 +153,11 @@ impl Req {
             query: Vec::new(),
             headers: Vec::new(),
             body: Vec::new(),
-            sign: true,
+            signing: Signing::Cos,
             secret_key: SECRET_KEY.into(),
+            unsigned_headers: Vec::new(),
+            unsigned_query: Vec::new(),
+            lifetime: 600,
             no_length: false,
             host_override: None,
         }
@@ -141,7 +181,19 @@ impl Req {
         self
     }
     pub fn anonymous(mut self) -> Req {
-        self.sign = false;
+        self.signing = Signing::None;
+        self
+    }
+    pub fn signing(mut self, signing: Signing) -> Req {
+        self.signing = signing;
+        self
+    }
+    pub fn unsigned_header(mut self, name: &str, value: &str) -> Req {
+        self.unsigned_headers.push((name.into(), value.into()));
+        self
+    }
+    pub fn unsigned_param(mut self, name: &str, value: &str) -> Req {
+        self.unsigned_query.push((name.into(), value.into()));
         self
     }
 
@@ -158,7 +210,7 @@ impl Req {
     pub fn to_bytes(&self) -> Vec<u8> {
         let host = self.host();
         let mut headers = self.headers.clone();
-        headers.push(("Host".into(), host));
+        headers.push(("Host".into(), host.clone()));
         let has_body = self.method != "GET" && self.method != "HEAD" || !self.body.is_empty();
         let chunked = headers
             .iter()
@@ -166,44 +218,86 @@ impl Req {
         if has_body && !chunked && !self.no_length {
             headers.push(("Content-Length".into(), self.body.len().to_string()));
         }
-        if self.sign {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("clock")
-                .as_secs();
-            let signed: Vec<(String, String)> = headers
-                .iter()
-                .filter(|(n, _)| cos::is_signable_header(n))
-                .cloned()
-                .collect();
-            let auth = cos::sign(
-                SECRET_ID,
-                &self.secret_key,
-                &self.method,
-                &self.path,
-                &self.query,
-                &signed,
-                now - 60,
-                now + 600,
-            );
-            headers.push(("Authorization".into(), auth));
-        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
         let encoded_path = coffer_proto::encoding::encode_path(&self.path);
+        let mut query = form_query(&self.query);
+        match self.signing {
+            Signing::None => {}
+            Signing::Cos => {
+                let signed: Vec<(String, String)> = headers
+                    .iter()
+                    .filter(|(n, _)| cos::is_signable_header(n))
+                    .cloned()
+                    .collect();
+                let auth = cos::sign(
+                    SECRET_ID,
+                    &self.secret_key,
+                    &self.method,
+                    &self.path,
+                    &self.query,
+                    &signed,
+                    now - 60,
+                    now + self.lifetime,
+                );
+                headers.push(("Authorization".into(), auth));
+            }
+            Signing::CosPresigned => {
+                query = cos::presign_query(
+                    SECRET_ID,
+                    &self.secret_key,
+                    &self.method,
+                    &self.path,
+                    &self.query,
+                    &[("host".to_string(), host.clone())],
+                    now - 60,
+                    now + self.lifetime,
+                );
+            }
+            Signing::SigV4 | Signing::SigV4Presigned => {
+                let amz_date = coffer_proto::auth::sigv4::format_amz_date(now).expect("date");
+                let signer = SigV4Signer::new(SECRET_ID, &self.secret_key, "us-east-1");
+                if self.signing == Signing::SigV4 {
+                    headers.push(("x-amz-date".into(), amz_date.clone()));
+                    headers.push(("x-amz-content-sha256".into(), "UNSIGNED-PAYLOAD".into()));
+                }
+                let names: Vec<String> = headers
+                    .iter()
+                    .map(|(n, _)| n.to_ascii_lowercase())
+                    .filter(|n| n == "host" || n.starts_with("x-amz-") || n == "content-md5")
+                    .collect();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let raw: Vec<(&str, &[u8])> = headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_bytes()))
+                    .collect();
+                let view = RequestView::new(&self.method, &self.path, &query, &raw);
+                if self.signing == Signing::SigV4 {
+                    let signed = signer
+                        .sign(&view, &names, "UNSIGNED-PAYLOAD", &amz_date)
+                        .expect("sign");
+                    headers.push(("Authorization".into(), signed.authorization));
+                } else {
+                    query = signer
+                        .presign(&view, &names, &amz_date, self.lifetime, None)
+                        .expect("presign");
+                }
+            }
+        }
+        headers.extend(self.unsigned_headers.iter().cloned());
+        let extra = form_query(&self.unsigned_query);
+        if !extra.is_empty() {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&extra);
+        }
         let mut target = encoded_path;
-        if !self.query.is_empty() {
+        if !query.is_empty() {
             target.push('?');
-            let pairs: Vec<String> = self
-                .query
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}={}",
-                        form_encode(k.as_bytes()),
-                        form_encode(v.as_bytes())
-                    )
-                })
-                .collect();
-            target.push_str(&pairs.join("&"));
+            target.push_str(&query);
         }
         let mut out = format!("{} {} HTTP/1.1\r\n", self.method, target).into_bytes();
         for (name, value) in headers {

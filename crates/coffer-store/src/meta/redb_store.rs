@@ -444,6 +444,13 @@ impl MetadataStore for RedbMetadata {
             if accounts.get(account.secret_id.as_str())?.is_some() {
                 return Err(StoreError::AccountExists);
             }
+            for entry in accounts.iter()? {
+                let (_, value) = entry?;
+                let existing: AccountRecord = decode(value.value())?;
+                if existing.uin == account.uin {
+                    return Err(StoreError::UinInUse);
+                }
+            }
             accounts.insert(account.secret_id.as_str(), encode(&account)?.as_slice())?;
             Ok(())
         })
