@@ -270,6 +270,9 @@ impl SigV4Auth {
             .ok_or_else(|| missing("X-Amz-Signature"))?;
         let expires: u64 = if all_digits(expires) {
             expires.parse().unwrap_or(u64::MAX)
+        } else if expires.strip_prefix('-').is_some_and(all_digits) {
+            // A negative lifetime (what SDKs produce for an expiry in the past) has expired.
+            return Err(AuthError::Expired);
         } else {
             return Err(AuthError::Malformed(
                 "X-Amz-Expires must be a non-negative integer".into(),
@@ -1212,7 +1215,9 @@ mod tests {
             SigV4Auth::from_query(&pairs(&no_expires)),
             Err(AuthError::MissingSecurityField("X-Amz-Expires".into()))
         );
-        for bad in ["-1", "abc"] {
+        let q = PRESIGNED_QUERY.replace("X-Amz-Expires=86400", "X-Amz-Expires=-7");
+        assert_eq!(SigV4Auth::from_query(&pairs(&q)), Err(AuthError::Expired));
+        for bad in ["-", "abc", "1e3"] {
             let q = PRESIGNED_QUERY.replace("X-Amz-Expires=86400", &format!("X-Amz-Expires={bad}"));
             assert!(
                 matches!(
