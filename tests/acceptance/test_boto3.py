@@ -114,6 +114,18 @@ class TestObjects:
         assert response["ETag"] == quoted_md5(data)
         assert read(client, s3_bucket, "obj") == data
 
+    def test_aws_chunked_is_transport_only(self, coffer_server, s3_bucket):
+        """aws-chunked framing (default boto3 uploads) is not stored as a Content-Encoding."""
+        client = make_s3_client(coffer_server, request_checksum_calculation="when_supported")
+        client.put_object(Bucket=s3_bucket, Key="gz", Body=b"\x1f\x8b fake gzip",
+                          ContentEncoding="gzip")
+        client.put_object(Bucket=s3_bucket, Key="plain", Body=b"plain")
+        assert client.head_object(Bucket=s3_bucket, Key="gz")["ContentEncoding"] == "gzip"
+        got = client.get_object(Bucket=s3_bucket, Key="gz")
+        assert got["ContentEncoding"] == "gzip"
+        assert got["Body"].read() == b"\x1f\x8b fake gzip"
+        assert "ContentEncoding" not in client.head_object(Bucket=s3_bucket, Key="plain")
+
     def test_metadata_and_content_headers(self, s3_client, s3_bucket):
         s3_client.put_object(Bucket=s3_bucket, Key="meta", Body=b"hello",
                              ContentType="text/plain", CacheControl="max-age=60",

@@ -41,7 +41,7 @@ pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
         content_type: text("content-type").filter(|v| !v.is_empty()),
         cache_control: text("cache-control"),
         content_disposition: text("content-disposition"),
-        content_encoding: text("content-encoding"),
+        content_encoding: text("content-encoding").and_then(|v| stored_content_encoding(&v)),
         content_language: text("content-language"),
         expires: text("expires"),
     };
@@ -125,6 +125,18 @@ pub fn acl_from_request(ctx: &Ctx, target: AclTarget) -> ApiResult<Acl> {
             ctx.vendor_header("grant-full-control"),
         ]),
     })
+}
+
+/// The Content-Encoding to store: `aws-chunked` is the transport framing of a SigV4
+/// streaming upload, not an encoding of the object, so it is removed (`gzip, aws-chunked` →
+/// `gzip`; `aws-chunked` alone → none).
+fn stored_content_encoding(value: &str) -> Option<String> {
+    let codings: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!codings.is_empty()).then(|| codings.join(", "))
 }
 
 fn trim_bytes(value: &[u8]) -> &[u8] {
@@ -383,6 +395,25 @@ pub fn url_encoding(ctx: &Ctx) -> ApiResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_chunked_is_not_a_stored_encoding() {
+        assert_eq!(stored_content_encoding("aws-chunked"), None);
+        assert_eq!(stored_content_encoding("AWS-Chunked"), None);
+        assert_eq!(
+            stored_content_encoding("gzip, aws-chunked").as_deref(),
+            Some("gzip")
+        );
+        assert_eq!(
+            stored_content_encoding("aws-chunked,gzip").as_deref(),
+            Some("gzip")
+        );
+        assert_eq!(
+            stored_content_encoding("gzip, br").as_deref(),
+            Some("gzip, br")
+        );
+        assert_eq!(stored_content_encoding(" ").as_deref(), None);
+    }
 
     #[test]
     fn preconditions() {

@@ -107,3 +107,80 @@ async fn bad_listing_parameters_are_invalid_argument() {
         assert_eq!(response.xml("Code").as_deref(), Some("InvalidArgument"));
     }
 }
+
+/// Issue 17 item 5: GET Service pages and filters, for S3 and COS clients.
+#[tokio::test]
+async fn list_buckets_pages_and_filters() {
+    let server = TestServer::start().await;
+    for name in [
+        "a-1250000000",
+        "b-1250000000",
+        "c-1250000000",
+        "logs-1250000000",
+    ] {
+        assert_eq!(server.send(Req::put(name, "/")).await.status, 200);
+    }
+    let names = |response: &Resp| -> Vec<String> {
+        let text = response.text();
+        text.split("<Name>")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("</Name>").map(|(n, _)| n.to_string()))
+            .collect()
+    };
+    // S3: max-buckets and continuation-token.
+    let first = server
+        .send(
+            Req::get("", "/")
+                .signing(Signing::SigV4)
+                .param("max-buckets", "2"),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(names(&first), ["a-1250000000", "b-1250000000"]);
+    let token = first.xml("ContinuationToken").expect("token");
+    let second = server
+        .send(
+            Req::get("", "/")
+                .signing(Signing::SigV4)
+                .param("max-buckets", "2")
+                .param("continuation-token", &token),
+        )
+        .await;
+    assert_eq!(names(&second), ["c-1250000000", "logs-1250000000"]);
+    assert_eq!(second.xml("ContinuationToken"), None);
+    let prefixed = server
+        .send(
+            Req::get("", "/")
+                .signing(Signing::SigV4)
+                .param("prefix", "lo"),
+        )
+        .await;
+    assert_eq!(names(&prefixed), ["logs-1250000000"]);
+    assert_eq!(prefixed.xml("Prefix").as_deref(), Some("lo"));
+    for bad in ["0", "10001", "x"] {
+        let response = server
+            .send(
+                Req::get("", "/")
+                    .signing(Signing::SigV4)
+                    .param("max-buckets", bad),
+            )
+            .await;
+        assert_eq!(response.status, 400, "max-buckets={bad}");
+    }
+    // COS: marker and max-keys, unsigned as the official SDK sends them.
+    let cos = server
+        .send(
+            Req::get("", "/")
+                .unsigned_param("marker", "a-1250000000")
+                .unsigned_param("max-keys", "2"),
+        )
+        .await;
+    assert_eq!(cos.status, 200, "{}", cos.text());
+    assert_eq!(names(&cos), ["b-1250000000", "c-1250000000"]);
+    assert_eq!(cos.xml("IsTruncated").as_deref(), Some("true"));
+    assert_eq!(cos.xml("NextMarker").as_deref(), Some("c-1250000000"));
+    let wrong_region = server
+        .send(Req::get("", "/").unsigned_param("region", "ap-beijing"))
+        .await;
+    assert!(names(&wrong_region).is_empty());
+}
