@@ -572,16 +572,23 @@ impl Store {
         }
         let chosen = choose_parts(&stored, requested, min_part_size)?;
         let completion = completion_of(&upload, &chosen, condition, self.completed_retention);
+        let receipt = completion.receipt.clone();
         let outcome = self
             .meta
-            .complete_upload(bucket, key, upload_id, completion.clone())
+            .complete_upload(bucket, key, upload_id, completion)
             .await?;
         match outcome {
             CompletionOutcome::Completed(released) => {
                 self.release(released);
-                Ok(completion.receipt)
+                Ok(receipt)
             }
-            CompletionOutcome::AlreadyCompleted(receipt) => Ok(receipt),
+            CompletionOutcome::AlreadyCompleted(receipt) => {
+                tracing::info!(
+                    upload_id,
+                    "completion sent again while the first was committing: answered from its receipt"
+                );
+                Ok(receipt)
+            }
         }
     }
 
@@ -603,6 +610,10 @@ impl Store {
                         requested.iter().map(|p| (p.part_number, p.etag.as_str())),
                     ) =>
             {
+                tracing::info!(
+                    upload_id,
+                    "completion sent again: answered from the receipt of the completed upload"
+                );
                 Ok(receipt)
             }
             _ => Err(StoreError::NoSuchUpload),
