@@ -779,3 +779,43 @@ async fn a_write_between_the_check_and_the_commit_cannot_slip_through() {
     );
     assert_eq!(read(&store, &b, "k").await, b"first");
 }
+
+#[tokio::test]
+async fn pruning_is_bounded_per_call() {
+    let (store, _dir) = store().await;
+    let store = store.with_completed_retention(std::time::Duration::from_secs(60));
+    let b = bucket(&store, "b").await;
+    for key in ["a", "b", "c"] {
+        let (upload_id, requested) = upload_with_parts(&store, &b, key, 1).await;
+        store
+            .complete_upload(
+                &b,
+                key,
+                &upload_id,
+                &requested,
+                1 << 20,
+                condition(None, None),
+            )
+            .await
+            .expect("complete");
+    }
+    let meta = store.meta();
+    let now = coffer_proto::time::now_millis();
+    assert_eq!(
+        meta.prune_completed_uploads(now, 10).await.expect("prune"),
+        0
+    );
+    let later = now + 120_000;
+    assert_eq!(
+        meta.prune_completed_uploads(later, 2).await.expect("prune"),
+        2
+    );
+    assert_eq!(
+        meta.prune_completed_uploads(later, 2).await.expect("prune"),
+        1
+    );
+    assert_eq!(
+        meta.prune_completed_uploads(later, 2).await.expect("prune"),
+        0
+    );
+}
