@@ -447,7 +447,7 @@ async fn a_retry_racing_its_original_commit_gets_the_receipt() {
     let (upload_id, requested) = upload_with_parts(&store, &b, "mp", 2).await;
     // Both completions read the upload before either commits (the group commit takes them
     // in one batch, or one after the other).
-    let completions = (0..4).map(|_| {
+    let complete = || {
         store.complete_upload(
             &b,
             "mp",
@@ -456,8 +456,9 @@ async fn a_retry_racing_its_original_commit_gets_the_receipt() {
             1 << 20,
             condition(None, None),
         )
-    });
-    let results = futures_join_all(completions).await;
+    };
+    let (r1, r2, r3, r4) = tokio::join!(complete(), complete(), complete(), complete());
+    let results = [r1, r2, r3, r4];
     let first = results[0].as_ref().expect("complete").clone();
     for result in &results {
         assert_eq!(result.as_ref().expect("every copy succeeds"), &first);
@@ -468,38 +469,6 @@ async fn a_retry_racing_its_original_commit_gets_the_receipt() {
     store.delete_object(&b, "mp").await.expect("delete");
     tokio::time::sleep(coffer_store_grace()).await;
     assert_eq!(store.blob_count().await.expect("count"), 0);
-}
-
-/// Runs futures concurrently on this task (no extra dependency for `join_all`).
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.map(Box::pin).collect();
-    let mut outputs = Vec::with_capacity(handles.len());
-    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
-    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all_done = true;
-        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
-            if let Some(future) = slot {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(output) => {
-                        *result = Some(output);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => all_done = false,
-                }
-            }
-        }
-        if all_done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    outputs.extend(results.into_iter().flatten());
-    outputs
 }
 
 #[tokio::test]
