@@ -190,6 +190,17 @@ class TestObjects:
         assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="c",
                                   IfUnmodifiedSince=old), 412, "PreconditionFailed")
 
+    def test_conditional_put(self, s3_client, s3_bucket):
+        etag = s3_client.put_object(Bucket=s3_bucket, Key="cp", Body=b"one",
+                                    IfNoneMatch="*")["ETag"]
+        assert_error(client_error(s3_client.put_object, Bucket=s3_bucket, Key="cp", Body=b"two",
+                                  IfNoneMatch="*"), 412, "PreconditionFailed")
+        s3_client.put_object(Bucket=s3_bucket, Key="cp", Body=b"three", IfMatch=etag)
+        # If-Match on a key that does not exist: 412, as RFC 7232 and s3-tests expect.
+        assert_error(client_error(s3_client.put_object, Bucket=s3_bucket, Key="absent",
+                                  Body=b"x", IfMatch=etag), 412, "PreconditionFailed")
+        assert read(s3_client, s3_bucket, "cp") == b"three"
+
     def test_conditional_head(self, s3_client, s3_bucket):
         etag = s3_client.put_object(Bucket=s3_bucket, Key="c", Body=b"x")["ETag"]
         assert_error(client_error(s3_client.head_object, Bucket=s3_bucket, Key="c",
@@ -475,6 +486,55 @@ class TestMultipart:
                                   UploadId=upload_id), 404, "NoSuchUpload")
         assert_error(client_error(s3_client.upload_part, Bucket=s3_bucket, Key="k", PartNumber=2,
                                   UploadId=upload_id, Body=b"x"), 404, "NoSuchUpload")
+
+    def test_completion_sent_again_answers_the_same(self, s3_client, s3_bucket):
+        """A client whose completion answer was lost retries it: S3 answers the same success."""
+        bodies = [os.urandom(5 * MiB), b"tail"]
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="again")["UploadId"]
+        parts = [{"ETag": s3_client.upload_part(Bucket=s3_bucket, Key="again", PartNumber=n,
+                                                UploadId=upload_id, Body=body)["ETag"],
+                  "PartNumber": n} for n, body in enumerate(bodies, 1)]
+        complete = dict(Bucket=s3_bucket, Key="again", UploadId=upload_id)
+        first = s3_client.complete_multipart_upload(MultipartUpload={"Parts": parts}, **complete)
+        again = s3_client.complete_multipart_upload(MultipartUpload={"Parts": parts}, **complete)
+        for field in ("ETag", "Location", "Bucket", "Key"):
+            assert again[field] == first[field], field
+        assert first["ETag"] == multipart_etag(bodies)
+        # Not a retry: another part list for the completed upload.
+        assert_error(client_error(s3_client.complete_multipart_upload,
+                                  MultipartUpload={"Parts": parts[:1]}, **complete),
+                     404, "NoSuchUpload")
+        assert_error(client_error(s3_client.list_parts, **complete), 404, "NoSuchUpload")
+        assert_error(client_error(s3_client.abort_multipart_upload, **complete),
+                     404, "NoSuchUpload")
+        assert read(s3_client, s3_bucket, "again") == b"".join(bodies)
+
+    def test_conditional_completion(self, s3_client, s3_bucket):
+        """If-None-Match: * and If-Match on CompleteMultipartUpload hold at the commit."""
+        def start(key):
+            upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key=key)["UploadId"]
+            etag = s3_client.upload_part(Bucket=s3_bucket, Key=key, PartNumber=1,
+                                         UploadId=upload_id, Body=b"part")["ETag"]
+            return dict(Bucket=s3_bucket, Key=key, UploadId=upload_id,
+                        MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": 1}]})
+
+        taken = start("taken")
+        # Another writer creates the key while the upload is in progress.
+        current = s3_client.put_object(Bucket=s3_bucket, Key="taken", Body=b"first")["ETag"]
+        assert_error(client_error(s3_client.complete_multipart_upload, IfNoneMatch="*", **taken),
+                     412, "PreconditionFailed")
+        assert_error(client_error(s3_client.complete_multipart_upload,
+                                  IfMatch=quoted_md5(b"other"), **taken),
+                     412, "PreconditionFailed")
+        assert read(s3_client, s3_bucket, "taken") == b"first"
+        s3_client.complete_multipart_upload(IfMatch=current, **taken)
+        assert read(s3_client, s3_bucket, "taken") == b"part"
+
+        fresh = start("fresh")
+        created = s3_client.complete_multipart_upload(IfNoneMatch="*", **fresh)
+        # Its retry succeeds: the key exists now, but it is this completion's own object.
+        retried = s3_client.complete_multipart_upload(IfNoneMatch="*", **fresh)
+        assert retried["ETag"] == created["ETag"]
 
     def test_upload_part_copy(self, s3_client, s3_bucket):
         source = os.urandom(6 * MiB)

@@ -1285,16 +1285,28 @@ class TestMultipart:
         }
         assert_status(service_error(calls[operation]), 404, "NoSuchUpload")
 
-    def test_complete_twice_is_no_such_upload(self, cos_client, cos_bucket):
+    def test_complete_sent_again_answers_the_same(self, cos_client, cos_bucket):
+        """A repeated complete_multipart_upload with the same parts (a retry whose first answer
+        was lost) answers the same document; another part list is NoSuchUpload."""
         upload_id = cos_client.create_multipart_upload(Bucket=cos_bucket, Key="k")["UploadId"]
-        etag = cos_client.upload_part(Bucket=cos_bucket, Key="k", Body=b"x", PartNumber=1,
-                                      UploadId=upload_id)["ETag"]
-        parts = {"Part": [{"ETag": etag, "PartNumber": 1}]}
-        cos_client.complete_multipart_upload(Bucket=cos_bucket, Key="k", UploadId=upload_id,
-                                             MultipartUpload=parts)
+        tags = [{"ETag": cos_client.upload_part(Bucket=cos_bucket, Key="k", Body=body,
+                                                PartNumber=n, UploadId=upload_id)["ETag"],
+                 "PartNumber": n} for n, body in ((1, self.PART_A), (2, self.PART_B))]
+        first = cos_client.complete_multipart_upload(Bucket=cos_bucket, Key="k",
+                                                     UploadId=upload_id,
+                                                     MultipartUpload={"Part": tags})
+        again = cos_client.complete_multipart_upload(Bucket=cos_bucket, Key="k",
+                                                     UploadId=upload_id,
+                                                     MultipartUpload={"Part": tags})
+        for field in ("ETag", "Location", "Bucket", "Key", "x-cos-hash-crc64ecma"):
+            assert again[field] == first[field], field
+        assert first["ETag"] == self.VECTOR_ETAG
         error = service_error(cos_client.complete_multipart_upload, Bucket=cos_bucket, Key="k",
-                              UploadId=upload_id, MultipartUpload=parts)
+                              UploadId=upload_id, MultipartUpload={"Part": tags[:1]})
         assert_status(error, 404, "NoSuchUpload")
+        error = service_error(cos_client.list_parts, Bucket=cos_bucket, Key="k", UploadId=upload_id)
+        assert_status(error, 404, "NoSuchUpload")
+        assert get_bytes(cos_client, cos_bucket, "k") == self.PART_A + self.PART_B
 
     def test_seed_list_multipart_uploads_with_prefix(self, cos_client, cos_bucket):
         first = cos_client.create_multipart_upload(Bucket=cos_bucket, Key="dir/a")["UploadId"]

@@ -16,6 +16,15 @@ directory and port. Afterwards:
 * listing, HEAD and GET agree on every object's size;
 * after deleting everything and aborting all uploads, and a restart, no blob file remains under
   <data dir>/blobs/.
+
+A request that straddles a crash may fail only the way it may on S3: the connection drops or
+is refused (botocore's transport errors), and then the write is unacknowledged. botocore
+retries such a request once (`max_attempts: 1` is one retry in its legacy mode) against the
+restarted server, and every operation of the workload answers a retry as S3 does: PUT,
+UploadPart and DELETE are idempotent, CreateMultipartUpload starts another upload, and
+CompleteMultipartUpload is idempotent for the same part list (a retry of a completion that
+committed answers the same success). So any answer the server gives must be a success: an
+error answer (ClientError) or an unparsable one fails the test.
 """
 
 import hashlib
@@ -99,6 +108,15 @@ class Writer(threading.Thread):
         self.acknowledged = {"put": 0, "multipart": 0, "delete": 0}
         self.interrupted = 0
         self.unexpected = []
+        # Completions sent, counting botocore's retries, and completions made: the difference
+        # is the number of retried completions (most straddled a crash).
+        self.completion_sends = 0
+        self.completion_calls = 0
+        self.client.meta.events.register("before-send.s3.CompleteMultipartUpload",
+                                         self.count_completion_send)
+
+    def count_completion_send(self, **_):
+        self.completion_sends += 1
 
     def run(self):
         operations = [self.put_small] * 11 + [self.put_big] * 4 + [self.multipart] * 3 + \
@@ -108,17 +126,21 @@ class Writer(threading.Thread):
             self.current = None
             try:
                 operation()
-            except botocore.exceptions.ClientError as error:
-                # The server answered with an error: never expected in this workload.
-                self.unexpected.append("%s (server start #%d): %s"
-                                       % (operation.__name__, self.server.starts, error))
-                if self.current is not None:
-                    self.current.fail(error)
-            except Exception as error:  # noqa: BLE001 - refused / reset while the server is down
+            except (botocore.exceptions.ConnectionError,
+                    botocore.exceptions.HTTPClientError) as error:
+                # Refused, reset or timed out while the server was down: unacknowledged.
                 self.interrupted += 1
                 if self.current is not None:
                     self.current.fail(error)
                 time.sleep(0.05)
+            except Exception as error:  # noqa: BLE001 - every other outcome is a failure
+                # The server answered with an error (ClientError) or with something botocore
+                # could not read: never expected in this workload.
+                self.unexpected.append("%s (server start #%d): %s: %s"
+                                       % (operation.__name__, self.server.starts,
+                                          type(error).__name__, error))
+                if self.current is not None:
+                    self.current.fail(error)
 
     def begin(self, key, digest, operation):
         state = self.states[key]
@@ -154,6 +176,7 @@ class Writer(threading.Thread):
             etags.append(self.client.upload_part(Bucket=self.bucket, Key=key, PartNumber=number,
                                                  UploadId=upload_id, Body=body)["ETag"])
         state = self.begin(key, digest, "complete multipart")
+        self.completion_calls += 1
         self.client.complete_multipart_upload(
             Bucket=self.bucket, Key=key, UploadId=upload_id,
             MultipartUpload={"Parts": [{"ETag": e, "PartNumber": n}
@@ -222,6 +245,8 @@ def test_acknowledged_writes_survive_sigkill(crash_server):
                     for name in ("put", "multipart", "delete")}
     print("acknowledged %r, interrupted %d, server starts %d, kill times %r"
           % (acknowledged, sum(w.interrupted for w in writers), server.starts, kill_times))
+    print("completions retried by botocore: %d"
+          % sum(w.completion_sends - w.completion_calls for w in writers))
     unexpected = [message for w in writers for message in w.unexpected]
     assert not unexpected, "the server answered writes with errors:\n" + "\n".join(unexpected[:20])
     assert acknowledged["put"] > 20 and acknowledged["multipart"] > 0, (

@@ -214,6 +214,61 @@ impl PartRecord {
     }
 }
 
+/// A part of a completed upload: its number and binary MD5 (its ETag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletedPart {
+    /// Part number.
+    pub part_number: u32,
+    /// Binary MD5 of the part.
+    pub md5: [u8; 16],
+}
+
+/// The receipt of a completed multipart upload, written in the completion's own metadata
+/// transaction and kept until `expires_ms`, so that a completion sent again (a client whose
+/// first answer was lost retries) gets the same answer instead of `NoSuchUpload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletedUpload {
+    /// The upload id.
+    pub upload_id: String,
+    /// The object key.
+    pub key: String,
+    /// The parts the completion named, in order.
+    pub parts: Vec<CompletedPart>,
+    /// Quoted multipart ETag of the object made.
+    pub etag: String,
+    /// CRC-64/XZ of the object made.
+    pub crc64: u64,
+    /// Size of the object made.
+    pub size: u64,
+    /// Milliseconds since the epoch.
+    pub completed_ms: i64,
+    /// When the receipt stops answering retries and may be pruned (milliseconds since the
+    /// epoch).
+    pub expires_ms: i64,
+}
+
+impl CompletedUpload {
+    /// Whether the receipt still answers retries at `now_ms`.
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        now_ms < self.expires_ms
+    }
+
+    /// Whether a completion naming `requested` (part number, ETag as the client sent it) names
+    /// exactly these parts. ETags are compared normalised (quotes and `W/` ignored), as the
+    /// first completion compared them.
+    pub fn names_same_parts<'a>(
+        &self,
+        requested: impl ExactSizeIterator<Item = (u32, &'a str)>,
+    ) -> bool {
+        use coffer_proto::checksum::{etag_from_md5, normalize_etag};
+        requested.len() == self.parts.len()
+            && requested.zip(&self.parts).all(|((number, etag), part)| {
+                number == part.part_number
+                    && normalize_etag(etag) == normalize_etag(&etag_from_md5(&part.md5))
+            })
+    }
+}
+
 /// Preconditions on the current version that a write checks atomically with the write
 /// (`If-Match` / `If-None-Match` on PUT). Lists are ETag lists; `*` matches any version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -274,5 +329,46 @@ mod tests {
         assert!(!cond(Some("*"), None).holds(None));
         assert!(cond(Some("\"a\""), None).holds(Some("\"a\"")));
         assert!(!cond(Some("\"b\""), None).holds(Some("\"a\"")));
+    }
+
+    #[test]
+    fn completed_uploads_recognise_the_same_part_list() {
+        let md5 = |b: u8| [b; 16];
+        let receipt = CompletedUpload {
+            upload_id: "u".into(),
+            key: "k".into(),
+            parts: vec![
+                CompletedPart {
+                    part_number: 1,
+                    md5: md5(0xab),
+                },
+                CompletedPart {
+                    part_number: 3,
+                    md5: md5(0x01),
+                },
+            ],
+            etag: "\"e-2\"".into(),
+            crc64: 1,
+            size: 2,
+            completed_ms: 10,
+            expires_ms: 20,
+        };
+        let ab = "ab".repeat(16);
+        let one = "01".repeat(16);
+        let quoted = format!("\"{ab}\"");
+        let same = |parts: &[(u32, &str)]| receipt.names_same_parts(parts.iter().copied());
+        assert!(same(&[(1, &ab), (3, &one)]));
+        assert!(same(&[(1, &quoted), (3, &format!("W/\"{one}\""))]));
+        assert!(!same(&[(1, &ab)]));
+        assert!(!same(&[(1, &ab), (2, &one)]));
+        assert!(!same(&[(1, &ab), (3, &ab)]));
+        assert!(!same(&[(1, &ab), (3, &one), (4, &one)]));
+        assert!(receipt.is_live(19) && !receipt.is_live(20));
+        let bytes = crate::codec::encode(&receipt).expect("encodes");
+        assert_eq!(bytes[0], crate::codec::FORMAT_V1);
+        assert_eq!(
+            crate::codec::decode::<CompletedUpload>(&bytes).expect("decodes"),
+            receipt
+        );
     }
 }

@@ -8,11 +8,13 @@
 use crate::blob::{BlobReader, BlobStore, FsBlobStore};
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    ExpectedPart, ListPage, ListQuery, MetadataStore, RedbMetadata, UploadListQuery, UploadPage,
+    Completion, CompletionOutcome, ExpectedPart, ListPage, ListQuery, MetadataStore, RedbMetadata,
+    UploadListQuery, UploadPage,
 };
 use crate::model::{
-    AccountRecord, BlobId, BucketRecord, DataLocation, Extent, ObjectAttributes, ObjectKind,
-    ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
+    AccountRecord, BlobId, BucketRecord, CompletedPart, CompletedUpload, DataLocation, Extent,
+    ObjectAttributes, ObjectKind, ObjectVersion, PartRecord, PutOptions, UploadRecord,
+    WriteCondition,
 };
 use crate::pacing::Pacer;
 use crate::pins::{BlobPins, PinGuard};
@@ -21,9 +23,16 @@ use bytes::Bytes;
 use coffer_proto::checksum::{crc64_combine, etag_from_md5, multipart_etag};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Size of the chunks an [`ObjectReader`] yields.
 pub const READ_CHUNK: usize = 1 << 20;
+
+/// How long the receipt of a completed multipart upload answers a repeated completion.
+pub const COMPLETED_UPLOAD_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Expired completion receipts pruned per metadata commit at start-up.
+const PRUNE_BATCH: usize = 1000;
 
 /// The storage engine as the server sees it.
 #[derive(Debug, Clone)]
@@ -31,6 +40,7 @@ pub struct Store {
     meta: Arc<dyn MetadataStore>,
     blobs: Arc<dyn BlobStore>,
     pins: BlobPins,
+    completed_retention: Duration,
 }
 
 /// A part as named in a CompleteMultipartUpload request.
@@ -57,6 +67,13 @@ impl Store {
                 "reclaimed orphaned blobs left by an earlier crash"
             );
         }
+        let pruned = store.prune_completed_uploads().await?;
+        if pruned > 0 {
+            tracing::info!(
+                receipts = pruned,
+                "pruned expired multipart completion receipts"
+            );
+        }
         Ok(store)
     }
 
@@ -66,6 +83,28 @@ impl Store {
             meta,
             blobs,
             pins: BlobPins::default(),
+            completed_retention: COMPLETED_UPLOAD_RETENTION,
+        }
+    }
+
+    /// Sets how long a completed upload's receipt answers a repeated completion (default
+    /// [`COMPLETED_UPLOAD_RETENTION`]); applies to completions made from now on.
+    pub fn with_completed_retention(mut self, retention: Duration) -> Store {
+        self.completed_retention = retention;
+        self
+    }
+
+    /// Removes every expired completion receipt, in bounded commits; returns how many.
+    /// Completions also prune a few on their way, so this is needed only at start-up.
+    pub async fn prune_completed_uploads(&self) -> StoreResult<usize> {
+        let now = coffer_proto::time::now_millis();
+        let mut total = 0;
+        loop {
+            let pruned = self.meta.prune_completed_uploads(now, PRUNE_BATCH).await?;
+            total += pruned;
+            if pruned < PRUNE_BATCH {
+                return Ok(total);
+            }
         }
     }
 
@@ -476,10 +515,34 @@ impl Store {
         self.meta.parts(bucket, key, upload_id, after, max).await
     }
 
+    /// Fails with `NoSuchUpload` unless the upload is in progress or was completed recently
+    /// (a completion may be sent again); a completion checks this before its body.
+    pub async fn check_completable(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<()> {
+        if self.meta.upload(bucket, key, upload_id).await?.is_some() {
+            return Ok(());
+        }
+        let now = coffer_proto::time::now_millis();
+        match self.meta.completed_upload(bucket, key, upload_id).await? {
+            Some(receipt) if receipt.is_live(now) => Ok(()),
+            _ => Err(StoreError::NoSuchUpload),
+        }
+    }
+
     /// Completes an upload from the listed parts: checks each part exists with that ETag
     /// and that every part but the last is at least `min_part_size`, then commits an object
     /// whose extents are the parts' extents — no data is read or copied. The ETag is the
-    /// multipart ETag and the CRC-64 is combined from the parts' CRCs.
+    /// multipart ETag and the CRC-64 is combined from the parts' CRCs. `condition` is
+    /// checked against the key's current version inside the commit.
+    ///
+    /// Idempotent: the completion keeps a receipt (for [`COMPLETED_UPLOAD_RETENTION`]), and
+    /// the same completion sent again — the same part numbers and ETags — answers with it,
+    /// whatever its condition, even while the first is still committing. Any other part
+    /// list for a completed upload is `NoSuchUpload`, as is every other operation on it.
     pub async fn complete_upload(
         &self,
         bucket: &BucketRecord,
@@ -487,8 +550,16 @@ impl Store {
         upload_id: &str,
         requested: &[RequestedPart],
         min_part_size: u64,
-    ) -> StoreResult<ObjectVersion> {
-        let upload = self.upload(bucket, key, upload_id).await?;
+        condition: WriteCondition,
+    ) -> StoreResult<CompletedUpload> {
+        let upload = match self.meta.upload(bucket, key, upload_id).await? {
+            Some(upload) => upload,
+            None => {
+                return self
+                    .replay_completion(bucket, key, upload_id, requested)
+                    .await
+            }
+        };
         let mut stored = Vec::new();
         let mut after = 0;
         loop {
@@ -499,58 +570,54 @@ impl Store {
                 break;
             }
         }
-        let mut chosen: Vec<&PartRecord> = Vec::with_capacity(requested.len());
-        for wanted in requested {
-            let found = stored
-                .binary_search_by_key(&wanted.part_number, |p| p.part_number)
-                .ok()
-                .and_then(|i| stored.get(i))
-                .filter(|p| {
-                    coffer_proto::checksum::normalize_etag(&p.etag())
-                        == coffer_proto::checksum::normalize_etag(&wanted.etag)
-                });
-            match found {
-                Some(part) => chosen.push(part),
-                None => return Err(StoreError::InvalidPart(wanted.part_number)),
-            }
-        }
-        if let Some((_, all_but_last)) = chosen.split_last() {
-            if let Some(small) = all_but_last.iter().find(|p| p.size < min_part_size) {
-                return Err(StoreError::EntityTooSmall(small.part_number));
-            }
-        }
-        let mut size = 0u64;
-        let mut crc = 0u64;
-        let mut extents = Vec::new();
-        for part in &chosen {
-            crc = crc64_combine(crc, part.crc64, part.size);
-            size += part.size;
-            extents.extend(part.extents.iter().copied().filter(|e| e.len > 0));
-        }
-        let version = ObjectVersion {
-            version_id: None,
-            size,
-            etag: multipart_etag(chosen.iter().map(|p| &p.md5)),
-            crc64: crc,
-            last_modified_ms: coffer_proto::time::now_millis(),
-            kind: ObjectKind::Multipart,
-            attributes: upload.attributes,
-            owner_uin: upload.owner_uin,
-            data: DataLocation::Extents(extents),
-        };
-        let expected: Vec<ExpectedPart> = chosen
-            .iter()
-            .map(|p| ExpectedPart {
-                part_number: p.part_number,
-                md5: p.md5,
-            })
-            .collect();
-        let released = self
+        let chosen = choose_parts(&stored, requested, min_part_size)?;
+        let completion = completion_of(&upload, &chosen, condition, self.completed_retention);
+        let receipt = completion.receipt.clone();
+        let outcome = self
             .meta
-            .complete_upload(bucket, key, upload_id, &expected, version.clone())
+            .complete_upload(bucket, key, upload_id, completion)
             .await?;
-        self.release(released);
-        Ok(version)
+        match outcome {
+            CompletionOutcome::Completed(released) => {
+                self.release(released);
+                Ok(receipt)
+            }
+            CompletionOutcome::AlreadyCompleted(receipt) => {
+                tracing::info!(
+                    upload_id,
+                    "completion sent again while the first was committing: answered from its receipt"
+                );
+                Ok(receipt)
+            }
+        }
+    }
+
+    /// A completion of an upload that is gone: the receipt of its completion if that named
+    /// the same parts and is still kept, else `NoSuchUpload`.
+    async fn replay_completion(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+        requested: &[RequestedPart],
+    ) -> StoreResult<CompletedUpload> {
+        let now = coffer_proto::time::now_millis();
+        let receipt = self.meta.completed_upload(bucket, key, upload_id).await?;
+        match receipt {
+            Some(receipt)
+                if receipt.is_live(now)
+                    && receipt.names_same_parts(
+                        requested.iter().map(|p| (p.part_number, p.etag.as_str())),
+                    ) =>
+            {
+                tracing::info!(
+                    upload_id,
+                    "completion sent again: answered from the receipt of the completed upload"
+                );
+                Ok(receipt)
+            }
+            _ => Err(StoreError::NoSuchUpload),
+        }
     }
 
     /// Abandons an upload and its parts.
@@ -576,6 +643,93 @@ impl Store {
 
     fn release(&self, blobs: Vec<BlobId>) {
         self.pins.release(blobs, self.blobs.clone());
+    }
+}
+
+/// The stored parts a completion names, in its order: each must exist with the ETag given
+/// (`InvalidPart`), and all but the last must be at least `min_part_size` (`EntityTooSmall`).
+fn choose_parts<'a>(
+    stored: &'a [PartRecord],
+    requested: &[RequestedPart],
+    min_part_size: u64,
+) -> StoreResult<Vec<&'a PartRecord>> {
+    use coffer_proto::checksum::normalize_etag;
+    let mut chosen: Vec<&PartRecord> = Vec::with_capacity(requested.len());
+    for wanted in requested {
+        let found = stored
+            .binary_search_by_key(&wanted.part_number, |p| p.part_number)
+            .ok()
+            .and_then(|i| stored.get(i))
+            .filter(|p| normalize_etag(&p.etag()) == normalize_etag(&wanted.etag));
+        match found {
+            Some(part) => chosen.push(part),
+            None => return Err(StoreError::InvalidPart(wanted.part_number)),
+        }
+    }
+    if let Some((_, all_but_last)) = chosen.split_last() {
+        if let Some(small) = all_but_last.iter().find(|p| p.size < min_part_size) {
+            return Err(StoreError::EntityTooSmall(small.part_number));
+        }
+    }
+    Ok(chosen)
+}
+
+/// What completing `upload` from `chosen` commits: the object version (extents of the
+/// parts, multipart ETag, combined CRC-64) and the receipt kept for `retention`.
+fn completion_of(
+    upload: &UploadRecord,
+    chosen: &[&PartRecord],
+    condition: WriteCondition,
+    retention: Duration,
+) -> Completion {
+    let mut size = 0u64;
+    let mut crc = 0u64;
+    let mut extents = Vec::new();
+    for part in chosen {
+        crc = crc64_combine(crc, part.crc64, part.size);
+        size += part.size;
+        extents.extend(part.extents.iter().copied().filter(|e| e.len > 0));
+    }
+    let now = coffer_proto::time::now_millis();
+    let version = ObjectVersion {
+        version_id: None,
+        size,
+        etag: multipart_etag(chosen.iter().map(|p| &p.md5)),
+        crc64: crc,
+        last_modified_ms: now,
+        kind: ObjectKind::Multipart,
+        attributes: upload.attributes.clone(),
+        owner_uin: upload.owner_uin.clone(),
+        data: DataLocation::Extents(extents),
+    };
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    let receipt = CompletedUpload {
+        upload_id: upload.upload_id.clone(),
+        key: upload.key.clone(),
+        parts: chosen
+            .iter()
+            .map(|p| CompletedPart {
+                part_number: p.part_number,
+                md5: p.md5,
+            })
+            .collect(),
+        etag: version.etag.clone(),
+        crc64: version.crc64,
+        size: version.size,
+        completed_ms: now,
+        expires_ms: now.saturating_add(retention_ms),
+    };
+    Completion {
+        expected: chosen
+            .iter()
+            .map(|p| ExpectedPart {
+                part_number: p.part_number,
+                md5: p.md5,
+            })
+            .collect(),
+        version,
+        condition,
+        receipt,
     }
 }
 

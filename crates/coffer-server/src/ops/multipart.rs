@@ -16,6 +16,7 @@ use coffer_proto::range::ByteRange;
 use coffer_proto::xml::XmlWriter;
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::meta::{UploadEntry, UploadListQuery};
+use coffer_store::model::WriteCondition;
 use coffer_store::RequestedPart;
 
 fn upload_id(ctx: &Ctx) -> ApiResult<&str> {
@@ -201,15 +202,37 @@ fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
     Ok(parts)
 }
 
-/// `POST /key?uploadId`.
+/// The conditional-write headers of a completion, checked atomically with its commit:
+/// `If-Match` (an ETag list) and `If-None-Match`, which S3 accepts only as `*` (other values
+/// answer 501, as S3 does).
+fn completion_condition(ctx: &Ctx) -> ApiResult<WriteCondition> {
+    let if_none_match = ctx.header("if-none-match").map(str::trim);
+    if if_none_match.is_some_and(|value| value != "*") {
+        return Err(ApiError::with_message(
+            ErrorCode::NotImplemented,
+            "CompleteMultipartUpload accepts only If-None-Match: *.",
+        ));
+    }
+    Ok(WriteCondition {
+        if_match: ctx.header("if-match").map(str::to_string),
+        if_none_match: if_none_match.map(str::to_string),
+    })
+}
+
+/// `POST /key?uploadId`. Sent again with the same parts after it succeeded (a client whose
+/// answer was lost retries), it answers the same document again.
 pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
     let bucket = ctx.bucket()?;
     let key = ctx.key()?;
     let upload_id = upload_id(ctx)?.to_string();
     let body = read_document(ctx, payload).await?;
-    ctx.state.store.upload(bucket, key, &upload_id).await?;
+    ctx.state
+        .store
+        .check_completable(bucket, key, &upload_id)
+        .await?;
+    let condition = completion_condition(ctx)?;
     let parts = parse_complete(&body)?;
-    let version = ctx
+    let completed = ctx
         .state
         .store
         .complete_upload(
@@ -218,6 +241,7 @@ pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Res
             &upload_id,
             &parts,
             ctx.state.config.min_part_size,
+            condition,
         )
         .await?;
     let location = match ctx.dialect {
@@ -232,11 +256,11 @@ pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Res
         .leaf("Location", &location)
         .leaf("Bucket", &bucket.name)
         .leaf("Key", key)
-        .leaf("ETag", &version.etag)
+        .leaf("ETag", &completed.etag)
         .close("CompleteMultipartUploadResult");
     let mut response = Response::xml(200, w.finish());
     if ctx.dialect == Dialect::Cos {
-        response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
+        response.push_header("x-cos-hash-crc64ecma", completed.crc64.to_string());
     }
     Ok(response)
 }

@@ -162,3 +162,144 @@ async fn abort_list_uploads_and_part_copy() {
         "uploads {bucket_delete_blocked} remain"
     );
 }
+
+fn post_complete(key: &str, upload: &str, body: String) -> Req {
+    Req::new("POST", BUCKET, key)
+        .param("uploadId", upload)
+        .body(body)
+}
+
+#[tokio::test]
+async fn completion_sent_again_answers_the_same_document() {
+    let server = TestServer::with_bucket().await;
+    let upload = initiate(&server, "/again").await;
+    let e1 = part(&server, "/again", &upload, 1, vec![b'x'; 1_048_576]).await;
+    let e2 = part(&server, "/again", &upload, 2, vec![b'y'; 7]).await;
+    let body = complete_body(&[(1, &e1), (2, &e2)]);
+    let first = server.send(post_complete("/again", &upload, body)).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    // The retry names the same parts, ETags without quotes this time.
+    let unquoted = complete_body(&[(1, e1.trim_matches('"')), (2, e2.trim_matches('"'))]);
+    let again = server
+        .send(post_complete("/again", &upload, unquoted))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert!(
+        again.body == first.body,
+        "{} vs {}",
+        again.text(),
+        first.text()
+    );
+    for field in ["Location", "Bucket", "Key", "ETag"] {
+        assert!(first.xml(field).is_some(), "{field}");
+        assert_eq!(again.xml(field), first.xml(field), "{field}");
+    }
+    assert!(first.header("x-cos-hash-crc64ecma").is_some());
+    assert_eq!(
+        again.header("x-cos-hash-crc64ecma"),
+        first.header("x-cos-hash-crc64ecma")
+    );
+    // A different part list is not a retry.
+    let other = server
+        .send(post_complete("/again", &upload, complete_body(&[(1, &e1)])))
+        .await;
+    assert_eq!(other.status, 404, "{}", other.text());
+    assert_eq!(other.xml("Code").as_deref(), Some("NoSuchUpload"));
+    // The completed upload is gone for every other operation.
+    let list = server
+        .send(Req::get(BUCKET, "/again").param("uploadId", &upload))
+        .await;
+    assert_eq!(list.xml("Code").as_deref(), Some("NoSuchUpload"));
+    let abort = server
+        .send(Req::new("DELETE", BUCKET, "/again").param("uploadId", &upload))
+        .await;
+    assert_eq!(abort.xml("Code").as_deref(), Some("NoSuchUpload"));
+    let put_part = server
+        .send(
+            Req::put(BUCKET, "/again")
+                .param("partNumber", "3")
+                .param("uploadId", &upload)
+                .body("z"),
+        )
+        .await;
+    assert_eq!(put_part.xml("Code").as_deref(), Some("NoSuchUpload"));
+    // A retry after the object changed still gets the completion's own answer.
+    server.send(Req::put(BUCKET, "/again").body("newer")).await;
+    let body = complete_body(&[(1, &e1), (2, &e2)]);
+    let late = server.send(post_complete("/again", &upload, body)).await;
+    assert_eq!(late.status, 200, "{}", late.text());
+    assert_eq!(late.xml("ETag"), first.xml("ETag"));
+}
+
+#[tokio::test]
+async fn completion_of_the_same_upload_on_parallel_connections_succeeds_once() {
+    let server = TestServer::with_bucket().await;
+    let upload = initiate(&server, "/race").await;
+    let e1 = part(&server, "/race", &upload, 1, vec![b'r'; 1_048_576]).await;
+    let e2 = part(&server, "/race", &upload, 2, vec![b's'; 3]).await;
+    let body = complete_body(&[(1, &e1), (2, &e2)]);
+    let send = || server.send(post_complete("/race", &upload, body.clone()));
+    let (a, b, c, d) = tokio::join!(send(), send(), send(), send());
+    for response in [&a, &b, &c, &d] {
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.xml("ETag"), a.xml("ETag"));
+    }
+    let get = server.send(Req::get(BUCKET, "/race")).await;
+    assert_eq!(get.body.len(), 1_048_579);
+}
+
+#[tokio::test]
+async fn conditional_completion() {
+    let server = TestServer::with_bucket().await;
+    // If-None-Match: * and the key exists (written while the upload was in progress).
+    let upload = initiate(&server, "/cond").await;
+    let etag = part(&server, "/cond", &upload, 1, vec![b'c'; 10]).await;
+    let body = || complete_body(&[(1, &etag)]);
+    let put = server
+        .send(Req::put(BUCKET, "/cond").body("meanwhile"))
+        .await;
+    let current = put.header("ETag").expect("etag");
+    let exists = server
+        .send(post_complete("/cond", &upload, body()).header("If-None-Match", "*"))
+        .await;
+    assert_eq!(exists.status, 412, "{}", exists.text());
+    assert_eq!(exists.xml("Code").as_deref(), Some("PreconditionFailed"));
+    // If-None-Match takes only `*`.
+    let listed = server
+        .send(post_complete("/cond", &upload, body()).header("If-None-Match", &current))
+        .await;
+    assert_eq!(listed.status, 501, "{}", listed.text());
+    assert_eq!(listed.xml("Code").as_deref(), Some("NotImplemented"));
+    let wrong = server
+        .send(post_complete("/cond", &upload, body()).header("If-Match", "\"0123\""))
+        .await;
+    assert_eq!(wrong.status, 412, "{}", wrong.text());
+    // The refused completions left the upload and the object alone.
+    assert_eq!(
+        server.send(Req::get(BUCKET, "/cond")).await.body,
+        b"meanwhile"
+    );
+    let matching = server
+        .send(post_complete("/cond", &upload, body()).header("If-Match", &current))
+        .await;
+    assert_eq!(matching.status, 200, "{}", matching.text());
+    // If-Match on a key that does not exist.
+    let upload = initiate(&server, "/fresh").await;
+    let etag = part(&server, "/fresh", &upload, 1, vec![b'f'; 10]).await;
+    let body = || complete_body(&[(1, &etag)]);
+    let missing = server
+        .send(post_complete("/fresh", &upload, body()).header("If-Match", "\"0123\""))
+        .await;
+    assert_eq!(missing.status, 412, "{}", missing.text());
+    // If-None-Match: * on a new key succeeds, and so does its retry: the key now exists,
+    // but it is this completion's own object.
+    let created = server
+        .send(post_complete("/fresh", &upload, body()).header("If-None-Match", "*"))
+        .await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    let retried = server
+        .send(post_complete("/fresh", &upload, body()).header("If-None-Match", "*"))
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.text());
+    assert_eq!(retried.xml("ETag"), created.xml("ETag"));
+}

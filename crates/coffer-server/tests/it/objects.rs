@@ -440,3 +440,21 @@ async fn flexible_checksums_are_verified_and_echoed() {
     assert_eq!(bad.xml("Code").as_deref(), Some("BadDigest"));
     assert_eq!(server.send(Req::get(BUCKET, "/crc2")).await.status, 404);
 }
+
+#[tokio::test]
+async fn put_with_if_match_on_a_missing_key_is_412() {
+    let server = TestServer::with_bucket().await;
+    for value in ["\"d41d8cd98f00b204e9800998ecf8427e\"", "*"] {
+        let response = server
+            .send(
+                Req::put(BUCKET, "/never-written")
+                    .header("If-Match", value)
+                    .body("x"),
+            )
+            .await;
+        assert_eq!(response.status, 412, "{value}: {}", response.text());
+        assert_eq!(response.xml("Code").as_deref(), Some("PreconditionFailed"));
+    }
+    let get = server.send(Req::get(BUCKET, "/never-written")).await;
+    assert_eq!(get.status, 404);
+}

@@ -73,7 +73,9 @@ impl TestServer {
     pub async fn send(&self, req: Req) -> Resp {
         let mut stream = TcpStream::connect(self.addr).await.expect("connect");
         stream.write_all(&req.to_bytes()).await.expect("write");
-        read_response(&mut stream, req.method == "HEAD").await
+        // Boxed: the reader's 64 KiB buffer would otherwise be part of every test's future,
+        // once per request, and a test with many requests overflows the test thread's stack.
+        Box::pin(read_response(&mut stream, req.method == "HEAD")).await
     }
 
     /// Sends raw bytes and reads one response.

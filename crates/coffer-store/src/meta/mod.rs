@@ -11,7 +11,8 @@ pub use redb_store::RedbMetadata;
 
 use crate::error::StoreResult;
 use crate::model::{
-    AccountRecord, BlobId, BucketRecord, ObjectVersion, PartRecord, PutOptions, UploadRecord,
+    AccountRecord, BlobId, BucketRecord, CompletedUpload, ObjectVersion, PartRecord, PutOptions,
+    UploadRecord, WriteCondition,
 };
 use async_trait::async_trait;
 
@@ -102,6 +103,32 @@ pub struct ExpectedPart {
     pub md5: [u8; 16],
 }
 
+/// What a multipart completion commits.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// The parts the caller validated; each must still be stored with that MD5.
+    pub expected: Vec<ExpectedPart>,
+    /// The object version replacing the upload.
+    pub version: ObjectVersion,
+    /// What must hold of the key's current version at the commit (`If-Match`,
+    /// `If-None-Match`).
+    pub condition: WriteCondition,
+    /// The receipt to keep for retries; its `completed_ms` is the completion's "now" (a
+    /// receipt found for the same upload is live if it expires after that) and its
+    /// `expires_ms` says how long this one is kept.
+    pub receipt: CompletedUpload,
+}
+
+/// How a completion ended.
+#[derive(Debug, Clone)]
+pub enum CompletionOutcome {
+    /// This call completed the upload; the blobs no longer referenced are returned.
+    Completed(Vec<BlobId>),
+    /// An earlier completion with the same parts committed first (a retry racing its
+    /// original): nothing was written, and this is its receipt.
+    AlreadyCompleted(CompletedUpload),
+}
+
 /// Persistent metadata. Every mutating call is atomic and durable when it returns `Ok`.
 #[async_trait]
 pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
@@ -178,16 +205,35 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
         after: u32,
         max: usize,
     ) -> StoreResult<(Vec<PartRecord>, bool)>;
-    /// Atomically replaces the upload and its parts by `version`, provided the parts are
-    /// still those the caller validated (`InvalidPart` otherwise). Returns released blobs.
+    /// Atomically completes an upload. In one transaction:
+    ///
+    /// 1. if the upload is gone: when a receipt for it is live (see [`Completion::receipt`])
+    ///    and names exactly `completion.expected`, answers `AlreadyCompleted` with it and
+    ///    writes nothing; otherwise fails with `NoSuchUpload`;
+    /// 2. checks every expected part is still stored with that MD5 (`InvalidPart`);
+    /// 3. checks `completion.condition` against the key's current version
+    ///    (`PreconditionFailed`), so no write can slip between check and commit;
+    /// 4. replaces the upload and its parts by `completion.version` and stores
+    ///    `completion.receipt` until its `expires_ms`. It may also prune a bounded number
+    ///    of expired receipts.
     async fn complete_upload(
         &self,
         bucket: &BucketRecord,
         key: &str,
         upload_id: &str,
-        expected: &[ExpectedPart],
-        version: ObjectVersion,
-    ) -> StoreResult<Vec<BlobId>>;
+        completion: Completion,
+    ) -> StoreResult<CompletionOutcome>;
+    /// The receipt of a completed upload, if one is kept (expired or not: the caller
+    /// decides with [`CompletedUpload::is_live`]).
+    async fn completed_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Option<CompletedUpload>>;
+    /// Removes at most `max` receipts that expired at or before `now_ms`; returns how many
+    /// were removed (fewer than `max`: none expired is left).
+    async fn prune_completed_uploads(&self, now_ms: i64, max: usize) -> StoreResult<usize>;
     /// Removes an upload and its parts; returns released blobs.
     async fn abort_upload(
         &self,

@@ -9,14 +9,14 @@
 //! later write fails rather than continuing on a file whose durable state is unknown.
 
 use super::{
-    ExpectedPart, ListEntry, ListPage, ListQuery, MetadataStore, UploadEntry, UploadListQuery,
-    UploadPage,
+    Completion, CompletionOutcome, ListEntry, ListPage, ListQuery, MetadataStore, UploadEntry,
+    UploadListQuery, UploadPage,
 };
 use crate::codec::{decode, encode};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    AccountRecord, BlobId, BucketRecord, DataLocation, ObjectVersion, PartRecord, PutOptions,
-    UploadRecord,
+    AccountRecord, BlobId, BucketRecord, CompletedUpload, DataLocation, ObjectVersion, PartRecord,
+    PutOptions, UploadRecord, WriteCondition,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -37,15 +37,24 @@ const UPLOADS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("uploads");
 const PARTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("parts");
 /// blob id → number of records referencing it
 const BLOB_REFS: TableDefinition<u128, u64> = TableDefinition::new("blob_refs");
+/// bucket id ‖ key ‖ 0x00 ‖ upload id → CompletedUpload (receipts of completed uploads)
+const COMPLETED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("completed_uploads");
+/// expiry (milliseconds, 8 bytes BE) ‖ the receipt's COMPLETED key → (): receipts by expiry,
+/// so pruning reads only expired entries
+const COMPLETED_EXPIRY: TableDefinition<&[u8], ()> = TableDefinition::new("completed_expiry");
 
 const SCHEMA_VERSION_KEY: &str = "schema_version";
 const NEXT_BUCKET_ID_KEY: &str = "next_bucket_id";
 const SCHEMA_VERSION: u64 = 1;
 /// Most operations one group commit takes.
 const MAX_BATCH: usize = 1024;
+/// Most expired completion receipts a completion prunes on its way: more than the one it
+/// adds, so receipts never accumulate beyond a day's completions, and few enough that a
+/// completion's commit stays small.
+const LAZY_PRUNE: usize = 8;
 
-type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
-type Job = Box<dyn FnOnce(&WriteTransaction) -> (Completion, bool) + Send>;
+type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<dyn FnOnce(&WriteTransaction) -> (Reply, bool) + Send>;
 
 /// What the writer thread receives.
 enum Message {
@@ -107,6 +116,8 @@ impl RedbMetadata {
             txn.open_table(UPLOADS)?;
             txn.open_table(PARTS)?;
             txn.open_table(BLOB_REFS)?;
+            txn.open_table(COMPLETED)?;
+            txn.open_table(COMPLETED_EXPIRY)?;
         }
         txn.commit()?;
         let db = Arc::new(db);
@@ -143,7 +154,7 @@ impl RedbMetadata {
                 result,
                 Err(StoreError::Internal(_) | StoreError::Io(_) | StoreError::Corrupt(_))
             );
-            let completion: Completion = Box::new(move |batch_error| {
+            let completion: Reply = Box::new(move |batch_error| {
                 let outcome = match (batch_error, result) {
                     (Some(message), Ok(_)) => Err(StoreError::Internal(message.to_string())),
                     (_, result) => result,
@@ -436,6 +447,109 @@ fn remove_upload(
     Ok(())
 }
 
+/// Fails with `PreconditionFailed` unless `condition` holds of the key's current version.
+fn check_condition(
+    txn: &WriteTransaction,
+    bucket: &BucketRecord,
+    key: &str,
+    condition: &WriteCondition,
+) -> StoreResult<()> {
+    if condition.is_none() {
+        return Ok(());
+    }
+    let objects = txn.open_table(OBJECTS)?;
+    let current = objects.get(object_key(bucket.id, key).as_slice())?;
+    let current_etag = match current {
+        Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
+        None => None,
+    };
+    if condition.holds(current_etag.as_deref()) {
+        Ok(())
+    } else {
+        Err(StoreError::PreconditionFailed)
+    }
+}
+
+/// The receipts-by-expiry key of a receipt.
+fn expiry_key(expires_ms: i64, completed: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + completed.len());
+    out.extend_from_slice(&expires_ms.max(0).unsigned_abs().to_be_bytes());
+    out.extend_from_slice(completed);
+    out
+}
+
+/// A completion of an upload that is gone: the kept receipt, if it is live and names the
+/// same parts (a retry of the completion that removed the upload), else `NoSuchUpload`.
+fn replay_receipt(
+    txn: &WriteTransaction,
+    upload: &[u8],
+    completion: &Completion,
+) -> StoreResult<CompletedUpload> {
+    let receipt = {
+        let completed = txn.open_table(COMPLETED)?;
+        let found = completed.get(upload)?;
+        match found {
+            Some(bytes) => decode::<CompletedUpload>(bytes.value())?,
+            None => return Err(StoreError::NoSuchUpload),
+        }
+    };
+    let same_parts = receipt.parts.len() == completion.expected.len()
+        && receipt
+            .parts
+            .iter()
+            .zip(&completion.expected)
+            .all(|(kept, wanted)| kept.part_number == wanted.part_number && kept.md5 == wanted.md5);
+    if same_parts && receipt.is_live(completion.receipt.completed_ms) {
+        Ok(receipt)
+    } else {
+        Err(StoreError::NoSuchUpload)
+    }
+}
+
+/// Keeps a completion's receipt (replacing, with its index entry, any receipt of that key).
+fn store_receipt(
+    txn: &WriteTransaction,
+    upload: &[u8],
+    receipt: &CompletedUpload,
+) -> StoreResult<()> {
+    let previous = {
+        let mut completed = txn.open_table(COMPLETED)?;
+        let previous = completed.insert(upload, encode(receipt)?.as_slice())?;
+        match previous {
+            Some(bytes) => Some(decode::<CompletedUpload>(bytes.value())?),
+            None => None,
+        }
+    };
+    let mut by_expiry = txn.open_table(COMPLETED_EXPIRY)?;
+    if let Some(previous) = previous {
+        by_expiry.remove(expiry_key(previous.expires_ms, upload).as_slice())?;
+    }
+    by_expiry.insert(expiry_key(receipt.expires_ms, upload).as_slice(), ())?;
+    Ok(())
+}
+
+/// Removes at most `max` receipts that expired at or before `now_ms`.
+fn prune_receipts(txn: &WriteTransaction, now_ms: i64, max: usize) -> StoreResult<usize> {
+    let end = expiry_key(now_ms.saturating_add(1), &[]);
+    let expired: Vec<Vec<u8>> = {
+        let by_expiry = txn.open_table(COMPLETED_EXPIRY)?;
+        let mut out = Vec::new();
+        for entry in by_expiry.range(..end.as_slice())?.take(max) {
+            out.push(entry?.0.value().to_vec());
+        }
+        out
+    };
+    let mut by_expiry = txn.open_table(COMPLETED_EXPIRY)?;
+    let mut completed = txn.open_table(COMPLETED)?;
+    for index_key in &expired {
+        by_expiry.remove(index_key.as_slice())?;
+        if let Some(receipt_key) = index_key.get(8..) {
+            completed.remove(receipt_key)?;
+        }
+    }
+    Ok(expired.len())
+}
+
 #[async_trait]
 impl MetadataStore for RedbMetadata {
     async fn create_account(&self, account: AccountRecord) -> StoreResult<()> {
@@ -565,17 +679,7 @@ impl MetadataStore for RedbMetadata {
             if options.shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
                 return Err(StoreError::NoSuchKey);
             }
-            if !options.condition.is_none() {
-                let objects = txn.open_table(OBJECTS)?;
-                let current = objects.get(object_key(bucket.id, &key).as_slice())?;
-                let current_etag = match current {
-                    Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
-                    None => None,
-                };
-                if !options.condition.holds(current_etag.as_deref()) {
-                    return Err(StoreError::PreconditionFailed);
-                }
-            }
+            check_condition(txn, &bucket, &key, &options.condition)?;
             let mut released = Vec::new();
             if let (DataLocation::Inline(id), Some(bytes)) = (&version.data, &inline) {
                 txn.open_table(INLINE)?.insert(*id, bytes.as_slice())?;
@@ -715,20 +819,21 @@ impl MetadataStore for RedbMetadata {
         bucket: &BucketRecord,
         key: &str,
         upload_id: &str,
-        expected: &[ExpectedPart],
-        version: ObjectVersion,
-    ) -> StoreResult<Vec<BlobId>> {
+        completion: Completion,
+    ) -> StoreResult<CompletionOutcome> {
         let bucket = bucket.clone();
         let key = key.to_string();
         let upload = upload_key(bucket.id, &key, upload_id);
-        let expected = expected.to_vec();
         self.write(move |txn| {
             check_bucket(txn, &bucket)?;
             if txn.open_table(UPLOADS)?.get(upload.as_slice())?.is_none() {
-                return Err(StoreError::NoSuchUpload);
+                // Gone: completed by a request committed before this one (this may be its
+                // retry, racing it), or aborted, or never there.
+                let receipt = replay_receipt(txn, &upload, &completion)?;
+                return Ok(CompletionOutcome::AlreadyCompleted(receipt));
             }
             let parts = upload_part_keys(txn, &upload)?;
-            for wanted in &expected {
+            for wanted in &completion.expected {
                 let found = parts
                     .iter()
                     .find(|(_, p)| p.part_number == wanted.part_number);
@@ -737,16 +842,38 @@ impl MetadataStore for RedbMetadata {
                     _ => return Err(StoreError::InvalidPart(wanted.part_number)),
                 }
             }
+            check_condition(txn, &bucket, &key, &completion.condition)?;
             // Validation done; from here on every step writes.
             let mut released = Vec::new();
+            let version = &completion.version;
             // The new version's references first, so blobs moving from parts to the object
             // never drop to zero.
             add_refs(txn, version.data.blobs())?;
             remove_upload(txn, &upload, &parts, &mut released)?;
-            install_version(txn, &bucket, &key, &version, &mut released)?;
-            Ok(released)
+            install_version(txn, &bucket, &key, version, &mut released)?;
+            // Prune before keeping this receipt, which never counts as expired on its way in.
+            prune_receipts(txn, completion.receipt.completed_ms, LAZY_PRUNE)?;
+            store_receipt(txn, &upload, &completion.receipt)?;
+            Ok(CompletionOutcome::Completed(released))
         })
         .await
+    }
+
+    async fn completed_upload(
+        &self,
+        bucket: &BucketRecord,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Option<CompletedUpload>> {
+        let txn = self.read()?;
+        let completed = txn.open_table(COMPLETED)?;
+        let found = completed.get(upload_key(bucket.id, key, upload_id).as_slice())?;
+        found.map(|bytes| decode(bytes.value())).transpose()
+    }
+
+    async fn prune_completed_uploads(&self, now_ms: i64, max: usize) -> StoreResult<usize> {
+        self.write(move |txn| prune_receipts(txn, now_ms, max))
+            .await
     }
 
     async fn abort_upload(

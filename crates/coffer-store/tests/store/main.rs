@@ -2,8 +2,13 @@
 //! against the traits' semantics so that every backend can run the same suite.
 
 use bytes::Bytes;
-use coffer_store::meta::{ListEntry, ListQuery, UploadListQuery};
-use coffer_store::model::{Acl, BucketRecord, ObjectAttributes};
+use coffer_store::meta::{
+    Completion, CompletionOutcome, ExpectedPart, ListEntry, ListQuery, UploadListQuery,
+};
+use coffer_store::model::{
+    Acl, BucketRecord, CompletedPart, CompletedUpload, DataLocation, ObjectAttributes, ObjectKind,
+    ObjectVersion, WriteCondition,
+};
 use coffer_store::{RequestedPart, Store, StoreError};
 
 async fn store() -> (Store, tempfile::TempDir) {
@@ -186,11 +191,20 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
             etag: etags[2].clone(),
         },
     ];
-    let version = store
-        .complete_upload(&b, "mp", &upload.upload_id, &requested, 1 << 20)
+    let completed = store
+        .complete_upload(
+            &b,
+            "mp",
+            &upload.upload_id,
+            &requested,
+            1 << 20,
+            Default::default(),
+        )
         .await
         .expect("complete");
-    assert_eq!(version.size, 2 << 20);
+    assert_eq!(completed.size, 2 << 20);
+    let version = store.object(&b, "mp").await.expect("object");
+    assert_eq!(version.etag, completed.etag);
     let data = read(&store, &b, "mp").await;
     assert!(
         data[..1 << 20].iter().all(|x| *x == b'a') && data[1 << 20..].iter().all(|x| *x == b'c')
@@ -295,4 +309,482 @@ async fn abandoned_and_orphaned_blobs_are_reclaimed() {
     );
     let b = store.bucket("b").await.expect("bucket");
     assert_eq!(read(&store, &b, "kept").await, vec![2u8; 300_000]);
+}
+
+/// An upload of `key` with parts 1..=n of 1 MiB each (byte `b'a' + number`); returns its id
+/// and the parts as a completion names them.
+async fn upload_with_parts(
+    store: &Store,
+    b: &BucketRecord,
+    key: &str,
+    n: u32,
+) -> (String, Vec<RequestedPart>) {
+    let upload = store
+        .create_upload(b, key, attributes(), "1")
+        .await
+        .expect("upload");
+    let mut requested = Vec::new();
+    for number in 1..=n {
+        let mut writer = store.part_writer(None).expect("writer");
+        let fill = b'a' + u8::try_from(number).expect("small");
+        writer
+            .write(Bytes::from(vec![fill; 1 << 20]))
+            .await
+            .expect("write");
+        let staged = writer.finish().await.expect("finish");
+        let part = store
+            .put_part(b, key, &upload.upload_id, number, staged)
+            .await
+            .expect("part");
+        requested.push(RequestedPart {
+            part_number: number,
+            etag: part.etag(),
+        });
+    }
+    (upload.upload_id, requested)
+}
+
+fn condition(if_match: Option<&str>, if_none_match: Option<&str>) -> WriteCondition {
+    WriteCondition {
+        if_match: if_match.map(str::to_string),
+        if_none_match: if_none_match.map(str::to_string),
+    }
+}
+
+#[tokio::test]
+async fn a_completion_sent_again_gets_the_same_receipt_even_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open_embedded(dir.path()).await.expect("open");
+    let b = bucket(&store, "b").await;
+    let (upload_id, requested) = upload_with_parts(&store, &b, "mp", 2).await;
+    let first = store
+        .complete_upload(
+            &b,
+            "mp",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(None, None),
+        )
+        .await
+        .expect("complete");
+    // The same parts, ETags unquoted this time, and a condition that no longer holds (the
+    // object now exists): a retry of the completion that succeeded.
+    let unquoted: Vec<RequestedPart> = requested
+        .iter()
+        .map(|p| RequestedPart {
+            part_number: p.part_number,
+            etag: p.etag.trim_matches('"').to_string(),
+        })
+        .collect();
+    let again = store
+        .complete_upload(
+            &b,
+            "mp",
+            &upload_id,
+            &unquoted,
+            1 << 20,
+            condition(None, Some("*")),
+        )
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(again, first);
+    store
+        .check_completable(&b, "mp", &upload_id)
+        .await
+        .expect("completable");
+    // A different part list is not a retry.
+    let fewer = store
+        .complete_upload(
+            &b,
+            "mp",
+            &upload_id,
+            &requested[..1],
+            1 << 20,
+            condition(None, None),
+        )
+        .await;
+    assert!(matches!(fewer, Err(StoreError::NoSuchUpload)), "{fewer:?}");
+    // Everything else about the upload is gone.
+    assert!(matches!(
+        store.upload(&b, "mp", &upload_id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+    assert!(matches!(
+        store.abort_upload(&b, "mp", &upload_id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+    let (parts, _) = store
+        .parts(&b, "mp", &upload_id, 0, 10)
+        .await
+        .expect("parts");
+    assert!(parts.is_empty());
+    // The receipt is durable: it answers after a restart.
+    store.close().await.expect("close");
+    drop(store);
+    let store = Store::open_embedded(dir.path()).await.expect("reopen");
+    let b = store.bucket("b").await.expect("bucket");
+    let after_restart = store
+        .complete_upload(
+            &b,
+            "mp",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(None, None),
+        )
+        .await
+        .expect("the retry after a restart succeeds");
+    assert_eq!(after_restart, first);
+    let version = store.object(&b, "mp").await.expect("object");
+    assert_eq!((version.etag, version.crc64), (first.etag, first.crc64));
+}
+
+#[tokio::test]
+async fn a_retry_racing_its_original_commit_gets_the_receipt() {
+    let (store, _dir) = store().await;
+    let b = bucket(&store, "b").await;
+    let (upload_id, requested) = upload_with_parts(&store, &b, "mp", 2).await;
+    // Both completions read the upload before either commits (the group commit takes them
+    // in one batch, or one after the other).
+    let complete = || {
+        store.complete_upload(
+            &b,
+            "mp",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(None, None),
+        )
+    };
+    let (r1, r2, r3, r4) = tokio::join!(complete(), complete(), complete(), complete());
+    let results = [r1, r2, r3, r4];
+    let first = results[0].as_ref().expect("complete").clone();
+    for result in &results {
+        assert_eq!(result.as_ref().expect("every copy succeeds"), &first);
+    }
+    // One object, sharing the parts' blobs exactly once.
+    let data = read(&store, &b, "mp").await;
+    assert_eq!(data.len(), 2 << 20);
+    store.delete_object(&b, "mp").await.expect("delete");
+    tokio::time::sleep(coffer_store_grace()).await;
+    assert_eq!(store.blob_count().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn the_commit_itself_recognises_a_retry_and_refuses_other_part_lists() {
+    let (store, _dir) = store().await;
+    let b = bucket(&store, "b").await;
+    let (upload_id, _) = upload_with_parts(&store, &b, "mp", 2).await;
+    let (parts, _) = store
+        .parts(&b, "mp", &upload_id, 0, 10)
+        .await
+        .expect("parts");
+    let completion = |parts: &[coffer_store::model::PartRecord], at: i64| Completion {
+        expected: parts
+            .iter()
+            .map(|p| ExpectedPart {
+                part_number: p.part_number,
+                md5: p.md5,
+            })
+            .collect(),
+        version: ObjectVersion {
+            version_id: None,
+            size: parts.iter().map(|p| p.size).sum(),
+            etag: "\"e-2\"".into(),
+            crc64: 7,
+            last_modified_ms: at,
+            kind: ObjectKind::Multipart,
+            attributes: attributes(),
+            owner_uin: "1".into(),
+            data: DataLocation::Extents(parts.iter().flat_map(|p| p.extents.clone()).collect()),
+        },
+        condition: WriteCondition::default(),
+        receipt: CompletedUpload {
+            upload_id: upload_id.clone(),
+            key: "mp".into(),
+            parts: parts
+                .iter()
+                .map(|p| CompletedPart {
+                    part_number: p.part_number,
+                    md5: p.md5,
+                })
+                .collect(),
+            etag: "\"e-2\"".into(),
+            crc64: 7,
+            size: 2 << 20,
+            completed_ms: at,
+            expires_ms: at + 1000,
+        },
+    };
+    let now = coffer_proto::time::now_millis();
+    let meta = store.meta();
+    let done = meta
+        .complete_upload(&b, "mp", &upload_id, completion(&parts, now))
+        .await
+        .expect("complete");
+    assert!(matches!(done, CompletionOutcome::Completed(ref released) if released.is_empty()));
+    // A retry that read the upload before that commit: its job finds the upload gone.
+    let retry = meta
+        .complete_upload(&b, "mp", &upload_id, completion(&parts, now + 5))
+        .await
+        .expect("retry");
+    match retry {
+        CompletionOutcome::AlreadyCompleted(receipt) => assert_eq!(receipt.etag, "\"e-2\""),
+        other => panic!("expected the receipt, got {other:?}"),
+    }
+    // Other part lists, and the same one once the receipt expired, are NoSuchUpload.
+    let other = meta
+        .complete_upload(&b, "mp", &upload_id, completion(&parts[..1], now + 5))
+        .await;
+    assert!(matches!(other, Err(StoreError::NoSuchUpload)), "{other:?}");
+    let late = meta
+        .complete_upload(&b, "mp", &upload_id, completion(&parts, now + 1000))
+        .await;
+    assert!(matches!(late, Err(StoreError::NoSuchUpload)), "{late:?}");
+    // The object is the first completion's; nothing was written twice.
+    let version = store.object(&b, "mp").await.expect("object");
+    assert_eq!(version.last_modified_ms, now);
+}
+
+#[tokio::test]
+async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_way() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open_embedded(dir.path())
+        .await
+        .expect("open")
+        .with_completed_retention(std::time::Duration::ZERO);
+    let b = bucket(&store, "b").await;
+    let mut ids = Vec::new();
+    for key in ["one", "two"] {
+        let (upload_id, requested) = upload_with_parts(&store, &b, key, 1).await;
+        store
+            .complete_upload(
+                &b,
+                key,
+                &upload_id,
+                &requested,
+                1 << 20,
+                condition(None, None),
+            )
+            .await
+            .expect("complete");
+        let retry = store
+            .complete_upload(
+                &b,
+                key,
+                &upload_id,
+                &requested,
+                1 << 20,
+                condition(None, None),
+            )
+            .await;
+        assert!(matches!(retry, Err(StoreError::NoSuchUpload)), "{retry:?}");
+        ids.push((key, upload_id));
+    }
+    // The second completion pruned the first's expired receipt on its way.
+    let kept = |key: &'static str, id: String| {
+        let store = store.clone();
+        let b = b.clone();
+        async move {
+            store
+                .meta()
+                .completed_upload(&b, key, &id)
+                .await
+                .expect("read")
+        }
+    };
+    assert!(kept(ids[0].0, ids[0].1.clone()).await.is_none());
+    assert!(kept(ids[1].0, ids[1].1.clone()).await.is_some());
+    store.close().await.expect("close");
+    drop(store);
+    // Start-up prunes the rest.
+    let store = Store::open_embedded(dir.path()).await.expect("reopen");
+    let b = store.bucket("b").await.expect("bucket");
+    let left = store
+        .meta()
+        .completed_upload(&b, ids[1].0, &ids[1].1)
+        .await
+        .expect("read");
+    assert!(left.is_none());
+    assert_eq!(store.prune_completed_uploads().await.expect("prune"), 0);
+}
+
+#[tokio::test]
+async fn completion_conditions_are_checked_in_the_commit() {
+    let (store, _dir) = store().await;
+    let b = bucket(&store, "b").await;
+    // If-None-Match: * against an object written after the upload began.
+    let (upload_id, requested) = upload_with_parts(&store, &b, "k", 1).await;
+    put(&store, &b, "k", b"meanwhile").await;
+    let refused = store
+        .complete_upload(
+            &b,
+            "k",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(None, Some("*")),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::PreconditionFailed)),
+        "{refused:?}"
+    );
+    // Refused changes nothing: the upload is still there and the object unchanged.
+    store
+        .upload(&b, "k", &upload_id)
+        .await
+        .expect("upload kept");
+    assert_eq!(read(&store, &b, "k").await, b"meanwhile");
+    let current = store.object(&b, "k").await.expect("object").etag;
+    let wrong = store
+        .complete_upload(
+            &b,
+            "k",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(Some("\"0\""), None),
+        )
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::PreconditionFailed)),
+        "{wrong:?}"
+    );
+    let done = store
+        .complete_upload(
+            &b,
+            "k",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(Some(&current), None),
+        )
+        .await
+        .expect("If-Match on the current ETag");
+    assert_eq!(store.object(&b, "k").await.expect("object").etag, done.etag);
+    // If-Match on a missing key fails; If-None-Match: * on it succeeds.
+    let (upload_id, requested) = upload_with_parts(&store, &b, "new", 1).await;
+    let missing = store
+        .complete_upload(
+            &b,
+            "new",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(Some("*"), None),
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::PreconditionFailed)),
+        "{missing:?}"
+    );
+    store
+        .complete_upload(
+            &b,
+            "new",
+            &upload_id,
+            &requested,
+            1 << 20,
+            condition(None, Some("*")),
+        )
+        .await
+        .expect("If-None-Match: * on a new key");
+}
+
+#[tokio::test]
+async fn a_write_between_the_check_and_the_commit_cannot_slip_through() {
+    let (store, _dir) = store().await;
+    let b = bucket(&store, "b").await;
+    let (upload_id, _) = upload_with_parts(&store, &b, "k", 1).await;
+    let (parts, _) = store
+        .parts(&b, "k", &upload_id, 0, 10)
+        .await
+        .expect("parts");
+    let part = &parts[0];
+    let now = coffer_proto::time::now_millis();
+    // What `Store::complete_upload` built after reading the key as absent...
+    let completion = Completion {
+        expected: vec![ExpectedPart {
+            part_number: 1,
+            md5: part.md5,
+        }],
+        version: ObjectVersion {
+            version_id: None,
+            size: part.size,
+            etag: "\"x-1\"".into(),
+            crc64: part.crc64,
+            last_modified_ms: now,
+            kind: ObjectKind::Multipart,
+            attributes: attributes(),
+            owner_uin: "1".into(),
+            data: DataLocation::Extents(part.extents.clone()),
+        },
+        condition: condition(None, Some("*")),
+        receipt: CompletedUpload {
+            upload_id: upload_id.clone(),
+            key: "k".into(),
+            parts: vec![CompletedPart {
+                part_number: 1,
+                md5: part.md5,
+            }],
+            etag: "\"x-1\"".into(),
+            crc64: part.crc64,
+            size: part.size,
+            completed_ms: now,
+            expires_ms: now + 60_000,
+        },
+    };
+    // ...and a PUT that commits before it.
+    put(&store, &b, "k", b"first").await;
+    let outcome = store
+        .meta()
+        .complete_upload(&b, "k", &upload_id, completion)
+        .await;
+    assert!(
+        matches!(outcome, Err(StoreError::PreconditionFailed)),
+        "{outcome:?}"
+    );
+    assert_eq!(read(&store, &b, "k").await, b"first");
+}
+
+#[tokio::test]
+async fn pruning_is_bounded_per_call() {
+    let (store, _dir) = store().await;
+    let store = store.with_completed_retention(std::time::Duration::from_secs(60));
+    let b = bucket(&store, "b").await;
+    for key in ["a", "b", "c"] {
+        let (upload_id, requested) = upload_with_parts(&store, &b, key, 1).await;
+        store
+            .complete_upload(
+                &b,
+                key,
+                &upload_id,
+                &requested,
+                1 << 20,
+                condition(None, None),
+            )
+            .await
+            .expect("complete");
+    }
+    let meta = store.meta();
+    let now = coffer_proto::time::now_millis();
+    assert_eq!(
+        meta.prune_completed_uploads(now, 10).await.expect("prune"),
+        0
+    );
+    let later = now + 120_000;
+    assert_eq!(
+        meta.prune_completed_uploads(later, 2).await.expect("prune"),
+        2
+    );
+    assert_eq!(
+        meta.prune_completed_uploads(later, 2).await.expect("prune"),
+        1
+    );
+    assert_eq!(
+        meta.prune_completed_uploads(later, 2).await.expect("prune"),
+        0
+    );
 }
