@@ -1831,3 +1831,35 @@ class TestResponseHeaders:
             assert name in head, "%s missing or miscased: %r" % (name, sorted(head))
         ranged = cos_client.get_object(Bucket=cos_bucket, Key="k", Range="bytes=0-0")
         assert "Content-Range" in ranged and "Accept-Ranges" in ranged, sorted(ranged)
+
+
+class TestReadmeConfigurations:
+    """The README's documented configurations, exactly as a new user copies them."""
+
+    def test_ip_port_with_service_domain_lists_buckets(self, coffer_server, cos_client, cos_bucket):
+        from qcloud_cos import CosConfig, CosS3Client
+        config = CosConfig(Region=REGION, SecretId=coffer_server.secret_id,
+                           SecretKey=coffer_server.secret_key, IP="127.0.0.1",
+                           Port=coffer_server.port, Scheme="http",
+                           ServiceDomain=coffer_server.address)
+        client = CosS3Client(config)
+        names = [b["Name"] for b in client.list_buckets()["Buckets"]["Bucket"]]
+        assert cos_bucket in names
+        client.put_object(Bucket=cos_bucket, Key="readme.txt", Body=b"hello")
+        assert get_bytes(client, cos_bucket, "readme.txt") == b"hello"
+
+    def test_proxy_configuration_serves_every_path(self, coffer_server, cos_bucket):
+        from qcloud_cos import CosConfig, CosS3Client
+        config = CosConfig(Region=REGION, SecretId=coffer_server.secret_id,
+                           SecretKey=coffer_server.secret_key, Scheme="http",
+                           Proxies={"http": coffer_server.endpoint})
+        client = CosS3Client(config)
+        assert cos_bucket in [b["Name"] for b in client.list_buckets()["Buckets"]["Bucket"]]
+        client.put_object(Bucket=cos_bucket, Key="src.txt", Body=b"copy me")
+        client.copy(Bucket=cos_bucket, Key="dst.txt",
+                    CopySource={"Bucket": cos_bucket, "Key": "src.txt", "Region": REGION})
+        assert get_bytes(client, cos_bucket, "dst.txt") == b"copy me"
+        url = client.get_presigned_url(Bucket=cos_bucket, Key="dst.txt", Method="GET")
+        response = plain_session().get(url, proxies={"http": coffer_server.endpoint})
+        assert response.status_code == 200, response.text
+        assert response.content == b"copy me"
