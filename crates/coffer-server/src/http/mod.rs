@@ -5,12 +5,15 @@
 //! title-case names (`Etag`, `X-Cos-…`), both of which break it. Owning the framing also
 //! lets us send headers and a small body in one write with TCP_NODELAY (no delayed-ACK
 //! stalls), accept absolute-form targets, and decide exactly when to drain or close after
-//! an early error. Request heads are parsed by `httparse`; everything else is here.
+//! an early error. Request heads are parsed by `httparse` and then checked strictly (`head`); everything else is
+//! here.
 
 mod body;
 mod conn;
+mod head;
 mod response;
 
 pub use body::{BodyError, RequestBody};
-pub use conn::{serve, Handler, HttpConfig, Rejection, Request};
+pub use conn::{serve, Handler, HttpConfig};
+pub use head::{Rejection, Request};
 pub use response::{Response, ResponseBody};
