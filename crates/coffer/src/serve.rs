@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Longest timeout the flags accept: a day.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 /// Options of `coffer serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -47,20 +50,20 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_MAX_UPLOADS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_uploads: u64,
     /// Seconds a whole request head may take to arrive.
-    #[arg(long, env = "COFFER_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "COFFER_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub header_timeout: u64,
     /// Seconds a kept-alive connection may sit idle between requests.
-    #[arg(long, env = "COFFER_IDLE_TIMEOUT", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "COFFER_IDLE_TIMEOUT", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub idle_timeout: u64,
     /// Seconds a request body may go without a byte; also the window of --body-min-rate.
-    #[arg(long, env = "COFFER_BODY_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "COFFER_BODY_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub body_timeout: u64,
     /// Bytes per second a request body must average over each --body-timeout window
     /// (0: no minimum).
     #[arg(long, env = "COFFER_BODY_MIN_RATE", default_value_t = 1024)]
     pub body_min_rate: u64,
     /// Seconds a client may take to accept each 64 KiB of a response.
-    #[arg(long, env = "COFFER_WRITE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "COFFER_WRITE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub write_timeout: u64,
 }
 
@@ -243,5 +246,6 @@ mod tests {
         assert_eq!(config.body_min_rate, 0);
         assert!(Cli::try_parse_from(["coffer", "--max-uploads", "0"]).is_err());
         assert!(Cli::try_parse_from(["coffer", "--write-timeout", "0"]).is_err());
+        assert!(Cli::try_parse_from(["coffer", "--body-timeout", "18446744073709551615"]).is_err());
     }
 }

@@ -110,7 +110,10 @@ impl BodyLimits {
 
     /// How long the next read may wait, or `None` when the body is already too slow.
     fn next_wait(&self, pace: &mut Pace, now: Instant) -> Option<Duration> {
-        let window_end = pace.window_start + self.idle;
+        // A window too long to represent never ends.
+        let Some(window_end) = pace.window_start.checked_add(self.idle) else {
+            return Some(self.idle);
+        };
         if now >= window_end {
             if pace.window_bytes < self.window_quota() {
                 return None;

@@ -306,7 +306,7 @@ async fn read_head(
     config: &HttpConfig,
     peer: SocketAddr,
 ) -> Result<Option<Head>, Rejection> {
-    let deadline = tokio::time::Instant::now() + config.header_timeout;
+    let started = tokio::time::Instant::now();
     loop {
         // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
         while io.buf.starts_with(b"\r\n") {
@@ -319,7 +319,7 @@ async fn read_head(
         if io.buf.len() > config.max_head_bytes {
             return Err(Rejection::HeadTooLarge);
         }
-        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let remaining = config.header_timeout.saturating_sub(started.elapsed());
         match io.fill(remaining).await {
             Ok(0) if io.buf.is_empty() => return Ok(None),
             Ok(0) => return Err(Rejection::BadRequest),
