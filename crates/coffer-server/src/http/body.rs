@@ -142,8 +142,9 @@ pub(crate) enum Framing {
     Chunked(ChunkState),
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ChunkState {
+/// Where the chunked decoder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkState {
     /// Expecting a chunk-size line.
     Size,
     /// This many data bytes remain in the current chunk.
@@ -272,97 +273,26 @@ impl<'a> RequestBody<'a> {
                     self.received += take as u64;
                     return Ok(Some(chunk));
                 }
-                Framing::Chunked(state) => {
-                    if let Some(chunk) = self.step_chunked(state).await? {
-                        return Ok(Some(chunk));
-                    }
-                    if matches!(self.framing, Framing::Chunked(ChunkState::Done)) {
-                        return Ok(None);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Advances the chunked decoder by one step; returns data when some is ready.
-    async fn step_chunked(&mut self, state: ChunkState) -> Result<Option<Bytes>, BodyError> {
-        match state {
-            ChunkState::Size => {
-                let line = self.read_line().await?;
-                let size = parse_chunk_size_line(&line)?;
-                self.framing = Framing::Chunked(if size == 0 {
-                    ChunkState::Trailers
-                } else {
-                    ChunkState::Data(size)
-                });
-                Ok(None)
-            }
-            ChunkState::Data(remaining) => {
-                if self.io.buf.is_empty() && self.fill().await? == 0 {
-                    return Err(BodyError::Incomplete);
-                }
-                let take = (self.io.buf.len() as u64).min(remaining) as usize;
-                let chunk = self.io.buf.split_to(take).freeze();
-                let left = remaining - take as u64;
-                self.framing = Framing::Chunked(if left == 0 {
-                    ChunkState::DataEnd
-                } else {
-                    ChunkState::Data(left)
-                });
-                self.received += take as u64;
-                Ok(Some(chunk))
-            }
-            ChunkState::DataEnd => {
-                // Exactly CRLF after the data, nothing else.
-                while self.io.buf.len() < 2 {
-                    if self.fill().await? == 0 {
-                        return Err(BodyError::Incomplete);
+                Framing::Chunked(mut state) => {
+                    let step = chunked_step(&mut self.io.buf, &mut state, &mut self.trailer_bytes);
+                    self.framing = Framing::Chunked(state);
+                    match step? {
+                        ChunkStep::NeedMore => {
+                            if self.fill().await? == 0 {
+                                return Err(BodyError::Incomplete);
+                            }
+                        }
+                        ChunkStep::Progress => {
+                            if matches!(state, ChunkState::Done) {
+                                return Ok(None);
+                            }
+                        }
+                        ChunkStep::Data(chunk) => {
+                            self.received += chunk.len() as u64;
+                            return Ok(Some(chunk));
+                        }
                     }
                 }
-                if !self.io.buf.starts_with(b"\r\n") {
-                    return Err(BodyError::Malformed);
-                }
-                self.io.buf.advance(2);
-                self.framing = Framing::Chunked(ChunkState::Size);
-                Ok(None)
-            }
-            ChunkState::Trailers => {
-                let line = self.read_line().await?;
-                if line.is_empty() {
-                    self.framing = Framing::Chunked(ChunkState::Done);
-                    return Ok(None);
-                }
-                self.trailer_bytes += line.len() + 2;
-                if self.trailer_bytes > MAX_TRAILER_BYTES {
-                    return Err(BodyError::Malformed);
-                }
-                check_trailer_line(&line)?;
-                Ok(None)
-            }
-            ChunkState::Done => Ok(None),
-        }
-    }
-
-    /// Reads one CRLF-terminated line (without the CRLF), at most [`MAX_LINE`] bytes. A bare
-    /// CR or LF inside it is malformed.
-    async fn read_line(&mut self) -> Result<Vec<u8>, BodyError> {
-        let mut scanned = 0;
-        loop {
-            let window = self.io.buf.get(scanned..).unwrap_or_default();
-            if let Some(found) = window.iter().position(|b| *b == b'\n') {
-                let lf = scanned + found;
-                let line = self.io.buf.split_to(lf + 1);
-                return match line.get(..lf).and_then(|l| l.strip_suffix(b"\r")) {
-                    Some(text) if !text.contains(&b'\r') => Ok(text.to_vec()),
-                    _ => Err(BodyError::Malformed),
-                };
-            }
-            scanned = self.io.buf.len();
-            if scanned > MAX_LINE + 1 {
-                return Err(BodyError::Malformed);
-            }
-            if self.fill().await? == 0 {
-                return Err(BodyError::Incomplete);
             }
         }
     }
@@ -385,6 +315,106 @@ impl<'a> RequestBody<'a> {
         }
         true
     }
+}
+
+/// What one step of the chunked decoder did.
+#[derive(Debug)]
+pub enum ChunkStep {
+    /// The buffer holds too little to go on: read more.
+    NeedMore,
+    /// Framing was consumed (a size line, a CRLF, a trailer line); step again.
+    Progress,
+    /// Chunk data.
+    Data(Bytes),
+}
+
+/// Advances the chunked decoder by one step over the bytes in `buf`, consuming what it
+/// decodes — no I/O, so it is unit-tested and fuzzed as is. `trailer_bytes` counts the
+/// trailer section against [`MAX_TRAILER_BYTES`].
+pub fn chunked_step(
+    buf: &mut BytesMut,
+    state: &mut ChunkState,
+    trailer_bytes: &mut usize,
+) -> Result<ChunkStep, BodyError> {
+    match *state {
+        ChunkState::Size => {
+            let Some(line) = take_line(buf)? else {
+                return Ok(ChunkStep::NeedMore);
+            };
+            let size = parse_chunk_size_line(&line)?;
+            *state = if size == 0 {
+                ChunkState::Trailers
+            } else {
+                ChunkState::Data(size)
+            };
+            Ok(ChunkStep::Progress)
+        }
+        ChunkState::Data(remaining) => {
+            if buf.is_empty() {
+                return Ok(ChunkStep::NeedMore);
+            }
+            let take = (buf.len() as u64).min(remaining) as usize;
+            let chunk = buf.split_to(take).freeze();
+            let left = remaining - take as u64;
+            *state = if left == 0 {
+                ChunkState::DataEnd
+            } else {
+                ChunkState::Data(left)
+            };
+            Ok(ChunkStep::Data(chunk))
+        }
+        ChunkState::DataEnd => {
+            // Exactly CRLF after the data, nothing else.
+            if buf.len() < 2 {
+                return Ok(ChunkStep::NeedMore);
+            }
+            if !buf.starts_with(b"\r\n") {
+                return Err(BodyError::Malformed);
+            }
+            buf.advance(2);
+            *state = ChunkState::Size;
+            Ok(ChunkStep::Progress)
+        }
+        ChunkState::Trailers => {
+            let Some(line) = take_line(buf)? else {
+                return Ok(ChunkStep::NeedMore);
+            };
+            if line.is_empty() {
+                *state = ChunkState::Done;
+                return Ok(ChunkStep::Progress);
+            }
+            *trailer_bytes += line.len() + 2;
+            if *trailer_bytes > MAX_TRAILER_BYTES {
+                return Err(BodyError::Malformed);
+            }
+            check_trailer_line(&line)?;
+            Ok(ChunkStep::Progress)
+        }
+        ChunkState::Done => Ok(ChunkStep::Progress),
+    }
+}
+
+/// Takes one CRLF-terminated line (without the CRLF) off the front of `buf`, at most
+/// [`MAX_LINE`] bytes; `None` while it is incomplete. A bare CR or LF is malformed.
+fn take_line(buf: &mut BytesMut) -> Result<Option<Bytes>, BodyError> {
+    let window = buf.get(..MAX_LINE + 2).unwrap_or(buf);
+    let Some(lf) = window.iter().position(|b| *b == b'\n') else {
+        return if buf.len() >= MAX_LINE + 2 {
+            Err(BodyError::Malformed)
+        } else {
+            Ok(None)
+        };
+    };
+    let mut line = buf.split_to(lf + 1).freeze();
+    line.truncate(lf);
+    match line.last() {
+        Some(b'\r') => line.truncate(lf - 1),
+        _ => return Err(BodyError::Malformed),
+    }
+    if line.contains(&b'\r') {
+        return Err(BodyError::Malformed);
+    }
+    Ok(Some(line))
 }
 
 /// Parses a chunk-size line: `chunk-size [ chunk-ext ]` where chunk-size is 1 to 16 hex
@@ -528,6 +558,45 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    /// Decodes `input` fed in pieces of `piece` bytes.
+    fn decode(input: &[u8], piece: usize) -> Result<Vec<u8>, String> {
+        let mut buf = BytesMut::new();
+        let mut state = ChunkState::Size;
+        let mut trailer_bytes = 0;
+        let mut fed = 0;
+        let mut out = Vec::new();
+        while state != ChunkState::Done {
+            match chunked_step(&mut buf, &mut state, &mut trailer_bytes) {
+                Err(e) => return Err(e.to_string()),
+                Ok(ChunkStep::Data(data)) => out.extend_from_slice(&data),
+                Ok(ChunkStep::Progress) => {}
+                Ok(ChunkStep::NeedMore) => {
+                    let Some(next) = input.get(fed..(fed + piece).min(input.len())) else {
+                        return Err("incomplete".into());
+                    };
+                    if next.is_empty() {
+                        return Err("incomplete".into());
+                    }
+                    buf.extend_from_slice(next);
+                    fed += next.len();
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn chunked_decoding_does_not_depend_on_how_bytes_arrive() {
+        let body = b"5;a=b\r\nhello\r\n6\r\n world\r\n0\r\nx-t: v\r\n\r\n";
+        for piece in [1, 2, 3, 7, 1000] {
+            assert_eq!(decode(body, piece).as_deref(), Ok(&b"hello world"[..]));
+        }
+        assert!(decode(b"5\r\nhello", 4).is_err());
+        assert!(decode(b"5\r\nhello\n0\r\n\r\n", 1).is_err());
+        let long = [b'1'; MAX_LINE + 10];
+        assert!(decode(&long, 64).is_err_and(|e| e.contains("malformed")));
     }
 
     #[test]

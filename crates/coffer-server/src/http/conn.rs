@@ -248,7 +248,7 @@ async fn serve_connection<H: Handler>(
             expect_continue,
             keep_alive,
         } = head;
-        let _upload: Option<OwnedSemaphorePermit> = if has_body(&framing) {
+        let upload: Option<OwnedSemaphorePermit> = if has_body(&framing) {
             match shared.uploads.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
                 Err(_) => {
@@ -275,6 +275,7 @@ async fn serve_connection<H: Handler>(
         } else {
             body.drain(DRAIN_LIMIT).await
         };
+        drop(upload);
         let close = response.close || !keep_alive || !reusable || *shutdown.borrow();
         response.close = close;
         if write_response(&mut io, response, is_head).await.is_err() {
