@@ -11,6 +11,7 @@ use bytes::{Buf, BytesMut};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -94,6 +95,48 @@ struct Shared {
     config: HttpConfig,
     /// One permit per request with a body in flight.
     uploads: Arc<Semaphore>,
+    /// When a limit was last reported in the log.
+    limit_logged: LimitLog,
+}
+
+/// Reports reached limits at most once per [`LimitLog::EVERY`], so a flood of refusals does
+/// not become a flood of log lines.
+#[derive(Debug)]
+struct LimitLog {
+    started: std::time::Instant,
+    /// Milliseconds since `started` of the last report, plus one (0: never).
+    last: AtomicU64,
+}
+
+impl LimitLog {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn new() -> LimitLog {
+        LimitLog {
+            started: std::time::Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Logs a warning that `limit` (the setting's name) was reached, unless one was logged
+    /// recently.
+    fn reached(&self, limit: &str, value: usize) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1;
+        let last = self.last.load(Ordering::Relaxed);
+        let every = Self::EVERY.as_millis() as u64;
+        if (last == 0 || now.saturating_sub(last) >= every)
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                limit,
+                value,
+                "limit reached: refusing with 503 SlowDown (reported at most every 10 s)"
+            );
+        }
+    }
 }
 
 /// Serves connections from `listener` until `shutdown` turns true, then lets in-flight
@@ -109,6 +152,7 @@ pub async fn serve<H: Handler>(
     let shared = Arc::new(Shared {
         uploads: Arc::new(Semaphore::new(config.max_uploads.max(1))),
         config,
+        limit_logged: LimitLog::new(),
     });
     let mut connections = JoinSet::new();
     loop {
@@ -127,6 +171,7 @@ pub async fn serve<H: Handler>(
                                 });
                             }
                             Err(_) => {
+                                shared.limit_logged.reached("max_connections", shared.config.max_connections);
                                 // Refusals are bounded too: beyond them, close at once.
                                 if let Ok(permit) = refusing.clone().try_acquire_owned() {
                                     connections.spawn(async move {
@@ -178,7 +223,6 @@ fn conn_io(stream: TcpStream, config: &HttpConfig) -> ConnIo {
 
 /// Answers a connection beyond the limit with 503 and closes it, without reading a request.
 async fn refuse<H: Handler>(stream: TcpStream, config: &HttpConfig, handler: &H) {
-    tracing::debug!("connection limit reached; refusing a connection");
     let mut io = conn_io(stream, config);
     io.write_timeout = io.write_timeout.min(LINGER_TIME);
     let mut response = handler.reject(Rejection::TooManyConnections);
@@ -252,7 +296,9 @@ async fn serve_connection<H: Handler>(
             match shared.uploads.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
                 Err(_) => {
-                    tracing::debug!("upload limit reached; refusing a request");
+                    shared
+                        .limit_logged
+                        .reached("max_uploads", config.max_uploads);
                     return reject_and_close(&mut io, handler, Rejection::TooManyUploads).await;
                 }
             }
