@@ -354,15 +354,23 @@ async fn read_head(
     peer: SocketAddr,
 ) -> Result<Option<Head>, Rejection> {
     let started = tokio::time::Instant::now();
+    // Bytes already known not to end the head (so a head trickling in byte by byte is not
+    // re-parsed from its start on every read: the work stays linear in its size).
+    let mut scanned = 0;
     loop {
         // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
         while io.buf.starts_with(b"\r\n") {
             io.buf.advance(2);
+            scanned = 0;
         }
-        if let Some((head, len)) = parse_head(&io.buf, peer)? {
-            io.buf.advance(len);
-            return Ok(Some(head));
+        if may_end_head(&io.buf, scanned) {
+            if let Some((head, len)) = parse_head(&io.buf, peer)? {
+                io.buf.advance(len);
+                return Ok(Some(head));
+            }
         }
+        // The last two bytes may begin a terminator completed by the next read.
+        scanned = io.buf.len().saturating_sub(2);
         if io.buf.len() > config.max_head_bytes {
             return Err(Rejection::HeadTooLarge);
         }
@@ -375,6 +383,19 @@ async fn read_head(
             Err(_) => return Ok(None),
         }
     }
+}
+
+/// Below this size a partial head is parsed after every read, so garbage is refused at
+/// once; above it, only once a line ends in an empty line.
+const EAGER_PARSE_LIMIT: usize = 8 * 1024;
+
+/// Whether the head in `buf` may be complete (or worth parsing), looking for the end of the
+/// head (`\n\r\n`, or `\n\n` which the parser refuses) only after `scanned` bytes.
+fn may_end_head(buf: &[u8], scanned: usize) -> bool {
+    buf.len() <= EAGER_PARSE_LIMIT
+        || buf.get(scanned..).is_some_and(|new| {
+            new.windows(2).any(|w| w == b"\n\n") || new.windows(3).any(|w| w == b"\n\r\n")
+        })
 }
 
 async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> std::io::Result<()> {
@@ -456,5 +477,29 @@ async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> s
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_partial_heads_are_parsed_only_when_they_may_end() {
+        let mut head = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        assert!(may_end_head(&head, 0), "small heads are always parsed");
+        while head.len() <= EAGER_PARSE_LIMIT {
+            head.extend_from_slice(b"x-pad: 0123456789abcdef\r\n");
+        }
+        let scanned = head.len() - 2;
+        assert!(!may_end_head(&head, 0));
+        head.extend_from_slice(b"\r\n");
+        assert!(may_end_head(&head, scanned));
+        let mut bare = head[..scanned + 2].to_vec();
+        bare.push(b'\n');
+        assert!(
+            may_end_head(&bare, scanned),
+            "bare LF endings are parsed (and refused)"
+        );
     }
 }

@@ -481,3 +481,27 @@ async fn hundreds_of_stalled_uploads_do_not_delay_a_get() {
     assert_eq!(get.body, object);
     drop(stalled);
 }
+
+#[tokio::test]
+async fn a_large_head_arriving_in_small_pieces_is_parsed_once_complete() {
+    let server = TestServer::with_bucket().await;
+    let raw = Req::get(BUCKET, "/")
+        .header("x-pad", &"p".repeat(20_000))
+        .to_bytes();
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    for piece in raw.chunks(333) {
+        stream.write_all(piece).await.expect("write");
+        stream.flush().await.expect("flush");
+    }
+    let response = read_response(&mut stream, false).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    // The same with the head's end split across two reads, byte by byte at the end.
+    let (start, end) = raw.split_at(raw.len() - 3);
+    stream.write_all(start).await.expect("write");
+    for byte in end {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream.write_all(&[*byte]).await.expect("write");
+    }
+    let response = read_response(&mut stream, false).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+}
