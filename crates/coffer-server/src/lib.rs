@@ -21,6 +21,12 @@ pub mod payload;
 pub mod service;
 pub mod state;
 
+/// The HTTP layer's parsers as plain functions, for the fuzz targets in `fuzz/`. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::http::fuzzing::*;
+}
+
 pub use http::HttpConfig;
 pub use service::CofferHandler;
 pub use state::{AppState, ServerConfig};

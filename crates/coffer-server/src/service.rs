@@ -43,13 +43,24 @@ impl Handler for CofferHandler {
     }
 
     fn reject(&self, rejection: Rejection) -> Response {
-        let code = match rejection {
-            Rejection::BadRequest => ErrorCode::BadRequest,
-            Rejection::HeadTooLarge => ErrorCode::MaxMessageLengthExceeded,
-            Rejection::UnsupportedTransferEncoding => ErrorCode::NotImplemented,
+        let error = match rejection {
+            Rejection::BadRequest => ApiError::new(ErrorCode::BadRequest),
+            Rejection::HeadTooLarge => ApiError::new(ErrorCode::MaxMessageLengthExceeded),
+            Rejection::UnsupportedTransferEncoding => ApiError::with_message(
+                ErrorCode::NotImplemented,
+                "Only the chunked transfer coding is supported.",
+            ),
+            Rejection::HeadTimeout => ApiError::new(ErrorCode::RequestTimeout),
+            Rejection::TooManyConnections => {
+                ApiError::with_message(ErrorCode::SlowDown, "Too many connections; retry later.")
+            }
+            Rejection::TooManyUploads => ApiError::with_message(
+                ErrorCode::SlowDown,
+                "Too many uploads in progress; retry later.",
+            ),
         };
         let request_id = new_request_id();
-        let mut response = render_error(Dialect::Cos, &request_id, "/", &ApiError::new(code));
+        let mut response = render_error(Dialect::Cos, &request_id, "/", &error);
         decorate(&mut response, Dialect::Cos, &request_id);
         response
     }

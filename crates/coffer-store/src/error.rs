@@ -49,6 +49,20 @@ pub enum StoreError {
     /// The metadata engine failed.
     #[error("metadata engine: {0}")]
     Internal(String),
+    /// The data directory can be written by group or others: refused, since whoever can
+    /// write there can replace the metadata (and its secret keys) or objects.
+    #[error(
+        "the data directory {} can be written by group or others (mode {mode:04o}); it holds \
+         secret keys, so it must be private: check nobody changed it, then run `chmod 700 {}`",
+        path.display(),
+        path.display()
+    )]
+    InsecureDataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// A file operation failed.
     #[error("i/o: {0}")]
     Io(#[from] io::Error),

@@ -19,6 +19,7 @@ pub mod meta;
 pub mod model;
 mod pacing;
 mod pins;
+pub mod private;
 mod staging;
 mod store;
 

@@ -156,20 +156,16 @@ impl ObjectWriter {
     fn start_streaming(&self, hashers: Hashers, prefix: Vec<u8>) -> StoreResult<Mode> {
         let blob = self.blobs.create()?;
         let id = blob.id();
-        // Two stages run side by side on blocking threads, both fed the same chunks
-        // (reference-counted, not copied): one writes the blob, one hashes. A stream then
-        // moves at the pace of the slower stage (MD5), not of hashing plus writing, and a
-        // write-back pause in one stage does not stall the other.
-        let (sender, mut receiver) = mpsc::channel::<Message>(PIPELINE_DEPTH);
-        let worker = tokio::task::spawn_blocking(move || write_stage(&mut receiver, blob, &prefix));
-        let (hash_sender, mut hash_receiver) = mpsc::channel::<Bytes>(PIPELINE_DEPTH);
-        let hasher = tokio::task::spawn_blocking(move || {
-            let mut hashers = hashers;
-            while let Some(chunk) = hash_receiver.blocking_recv() {
-                hashers.update(&chunk);
-            }
-            hashers
-        });
+        // Two stages run side by side, both fed the same chunks (reference-counted, not
+        // copied): one writes the blob, one hashes. A stream then moves at the pace of the
+        // slower stage (MD5), not of hashing plus writing, and a write-back pause in one
+        // stage does not stall the other. Each stage is a task that takes a blocking thread
+        // only while it has chunks to work on: a stalled upload holds no thread, so
+        // hundreds of them cannot exhaust the blocking pool that reads serve from.
+        let (sender, receiver) = mpsc::channel::<Message>(PIPELINE_DEPTH);
+        let worker = tokio::spawn(write_stage(receiver, blob, prefix));
+        let (hash_sender, hash_receiver) = mpsc::channel::<Bytes>(PIPELINE_DEPTH);
+        let hasher = tokio::spawn(hash_stage(hash_receiver, hashers));
         Ok(Mode::Streaming {
             sender,
             worker,
@@ -274,27 +270,121 @@ impl ObjectWriter {
     }
 }
 
+/// What a stage has received since its last turn on a blocking thread.
+struct Batch<T> {
+    items: Vec<T>,
+    /// `Finish` arrived (writing stage only).
+    finish: bool,
+    /// The sender is gone.
+    closed: bool,
+}
+
+/// Waits for at least one message (unless `items` already holds some), then takes whatever
+/// else is already queued, so a lagging stage catches up in one blocking call.
+async fn next_batch<M, T>(
+    receiver: &mut mpsc::Receiver<M>,
+    items: Vec<T>,
+    split: impl Fn(M) -> Option<T>,
+) -> Batch<T> {
+    let mut batch = Batch {
+        items,
+        finish: false,
+        closed: false,
+    };
+    let take = |message: Option<M>, batch: &mut Batch<T>| match message.map(&split) {
+        Some(Some(item)) => batch.items.push(item),
+        Some(None) => batch.finish = true,
+        None => batch.closed = true,
+    };
+    if batch.items.is_empty() {
+        let message = receiver.recv().await;
+        take(message, &mut batch);
+    }
+    while !batch.finish && !batch.closed {
+        match receiver.try_recv() {
+            Ok(message) => take(Some(message), &mut batch),
+            Err(mpsc::error::TryRecvError::Empty) => break,
+            Err(mpsc::error::TryRecvError::Disconnected) => batch.closed = true,
+        }
+    }
+    batch
+}
+
+/// Runs `work` on a blocking thread.
+async fn on_blocking_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Internal(format!("staging task: {e}")))
+}
+
 /// The writing stage: appends every chunk to the blob until `Finish`, then makes the blob
 /// durable. Returns the unfinished writer when the upload was abandoned, so that dropping it
 /// deletes the partial file.
-fn write_stage(
-    receiver: &mut mpsc::Receiver<Message>,
+async fn write_stage(
+    mut receiver: mpsc::Receiver<Message>,
     mut blob: Box<dyn BlobWriter>,
-    prefix: &[u8],
+    prefix: Vec<u8>,
 ) -> WorkerResult {
+    let mut pending = Vec::new();
     if !prefix.is_empty() {
-        blob.write_all(prefix)?;
+        pending.push(Bytes::from(prefix));
     }
-    while let Some(message) = receiver.blocking_recv() {
-        match message {
-            Message::Data(chunk) => blob.write_all(&chunk)?,
-            Message::Finish => {
+    loop {
+        let batch = next_batch(&mut receiver, pending, |message| match message {
+            Message::Data(chunk) => Some(chunk),
+            Message::Finish => None,
+        })
+        .await;
+        pending = Vec::new();
+        if batch.closed && !batch.finish {
+            // Abandoned: what is unwritten does not matter any more.
+            return Ok(Some(blob));
+        }
+        let Batch { items, finish, .. } = batch;
+        let written = on_blocking_thread(move || -> WorkerResult {
+            for chunk in &items {
+                blob.write_all(chunk)?;
+            }
+            if finish {
                 blob.finish()?;
                 return Ok(None);
             }
+            Ok(Some(blob))
+        })
+        .await??;
+        match written {
+            Some(unfinished) => blob = unfinished,
+            None => return Ok(None),
         }
     }
-    Ok(Some(blob))
+}
+
+/// The hashing stage: hashes every chunk until the sender is gone.
+async fn hash_stage(mut receiver: mpsc::Receiver<Bytes>, mut hashers: Hashers) -> Hashers {
+    loop {
+        let batch = next_batch(&mut receiver, Vec::new(), Some).await;
+        let closed = batch.closed;
+        let items = batch.items;
+        if !items.is_empty() {
+            hashers = match on_blocking_thread(move || {
+                for chunk in &items {
+                    hashers.update(chunk);
+                }
+                hashers
+            })
+            .await
+            {
+                Ok(hashers) => hashers,
+                // The blocking pool is shutting down: the upload cannot finish anyway.
+                Err(_) => return Hashers::new(),
+            };
+        }
+        if closed {
+            return hashers;
+        }
+    }
 }
 
 async fn worker_error(worker: tokio::task::JoinHandle<WorkerResult>) -> StoreError {

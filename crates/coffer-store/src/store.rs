@@ -56,7 +56,13 @@ impl Store {
     /// The embedded default: redb metadata in `<dir>/meta.redb`, blobs in `<dir>/blobs`.
     /// Runs the start-up orphan sweep before returning.
     pub async fn open_embedded(dir: &Path) -> StoreResult<Store> {
-        std::fs::create_dir_all(dir)?;
+        match crate::private::secure_data_dir(dir)? {
+            crate::private::DataDirState::Tightened { from } => tracing::warn!(
+                data_dir = %dir.display(),
+                "the data directory was mode {from:04o}, readable by others; it holds secret keys, so it is now 0700"
+            ),
+            crate::private::DataDirState::Created | crate::private::DataDirState::Private => {}
+        }
         let meta = RedbMetadata::open(&dir.join("meta.redb"))?;
         let blobs = FsBlobStore::open(dir.join("blobs"))?;
         let store = Store::new(Arc::new(meta), Arc::new(blobs));
@@ -916,6 +922,33 @@ fn read_exact_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_data_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o7777;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let store = Store::open_embedded(&dir).await.expect("open");
+        store.close().await.expect("close");
+        drop(store);
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("meta.redb")), 0o600);
+        assert_eq!(mode(&dir.join("blobs")), 0o700);
+        // An older version's layout: 0755 directories, a 0644 metadata file.
+        for (path, old) in [(dir.clone(), 0o755), (dir.join("meta.redb"), 0o644)] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(old)).expect("chmod");
+        }
+        let store = Store::open_embedded(&dir).await.expect("reopen");
+        store.close().await.expect("close");
+        drop(store);
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("meta.redb")), 0o600);
+        // Writable by others: refused.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let refused = Store::open_embedded(&dir).await;
+        assert!(matches!(refused, Err(StoreError::InsecureDataDir { .. })));
+    }
 
     #[test]
     fn slices_extents() {

@@ -8,6 +8,10 @@ use coffer_store::model::AccountRecord;
 use coffer_store::{Store, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest timeout the flags accept: a day.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
 
 /// Options of `coffer serve`.
 #[derive(Debug, Args)]
@@ -43,6 +47,46 @@ pub struct ServeArgs {
     /// URL; SigV4 presigned URLs are capped at 7 days by the protocol.
     #[arg(long, env = "COFFER_MAX_SIGNATURE_LIFETIME", default_value_t = 7 * 24 * 3600)]
     pub max_signature_lifetime: u64,
+    /// Most connections served at once; further ones are answered 503 SlowDown and closed.
+    #[arg(long, env = "COFFER_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Most uploads (requests with a body) in flight at once; further ones are answered
+    /// 503 SlowDown before their body is read.
+    #[arg(long, env = "COFFER_MAX_UPLOADS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_uploads: u64,
+    /// Seconds a whole request head may take to arrive.
+    #[arg(long, env = "COFFER_HEADER_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub header_timeout: u64,
+    /// Seconds a kept-alive connection may sit idle between requests.
+    #[arg(long, env = "COFFER_IDLE_TIMEOUT", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub idle_timeout: u64,
+    /// Seconds a request body may go without a byte; also the window of --body-min-rate.
+    #[arg(long, env = "COFFER_BODY_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub body_timeout: u64,
+    /// Bytes per second a request body must average over each --body-timeout window
+    /// (0: no minimum).
+    #[arg(long, env = "COFFER_BODY_MIN_RATE", default_value_t = 1024)]
+    pub body_min_rate: u64,
+    /// Seconds a client may take to accept each 64 KiB of a response.
+    #[arg(long, env = "COFFER_WRITE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub write_timeout: u64,
+}
+
+impl ServeArgs {
+    /// The HTTP layer's limits from the flags.
+    pub fn http_config(&self) -> HttpConfig {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        HttpConfig {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            body_min_rate: self.body_min_rate,
+            write_timeout: Duration::from_secs(self.write_timeout),
+            max_connections: count(self.max_connections),
+            max_uploads: count(self.max_uploads),
+            ..HttpConfig::default()
+        }
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -89,7 +133,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = shutdown_tx.send(true);
     });
     tracing::info!(address = %local, data_dir = %args.data_dir.display(), region = %args.region, "coffer listening");
-    coffer_server::run(listener, state, HttpConfig::default(), shutdown_rx).await;
+    coffer_server::run(listener, state, args.http_config(), shutdown_rx).await;
     store.close().await?;
     tracing::info!("stopped");
     Ok(())
@@ -180,4 +224,36 @@ pub(crate) fn random_digits(prefix: &str, len: usize) -> String {
         out.push(char::from(b'0' + rand::random_range(0..10u8)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn flag_defaults_are_the_http_layers_defaults() {
+        let cli = Cli::try_parse_from(["coffer"]).expect("parses");
+        let ours = cli.serve.http_config();
+        let theirs = HttpConfig::default();
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+    }
+
+    #[test]
+    fn limits_are_set_by_flags_and_zero_is_refused() {
+        let cli = Cli::try_parse_from(["coffer", "--max-connections", "7", "--body-min-rate", "0"])
+            .expect("parses");
+        let config = cli.serve.http_config();
+        assert_eq!(config.max_connections, 7);
+        assert_eq!(config.body_min_rate, 0);
+        assert!(Cli::try_parse_from(["coffer", "--max-uploads", "0"]).is_err());
+        assert!(Cli::try_parse_from(["coffer", "--write-timeout", "0"]).is_err());
+        assert!(Cli::try_parse_from(["coffer", "--body-timeout", "18446744073709551615"]).is_err());
+    }
 }

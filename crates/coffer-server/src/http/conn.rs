@@ -1,35 +1,59 @@
-//! Accepting connections, parsing request heads, writing responses, graceful shutdown.
+//! Accepting connections, reading request heads, writing responses, graceful shutdown, and
+//! the limits that keep one client from holding the server: a cap on connections and on
+//! requests with bodies in flight (both answered `503 SlowDown` with `Connection: close`), a
+//! total time for the request head, an idle timeout and a minimum rate for bodies, and a
+//! write timeout for responses.
 
-use super::body::{ChunkState, ConnIo, Framing, RequestBody};
+use super::body::{BodyError, BodyLimits, ConnIo, Framing, RequestBody};
+use super::head::{parse_head, Head, Rejection, Request};
 use super::response::{reason, Response, ResponseBody};
 use bytes::{Buf, BytesMut};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// Responses with bodies up to this size are written together with their head.
 const COALESCE_LIMIT: usize = 64 * 1024;
-/// Most headers a request may carry.
-const MAX_HEADERS: usize = 128;
 /// After an early answer, read and discard at most this much of an unread body to keep the
 /// connection; beyond it the connection is closed.
 const DRAIN_LIMIT: u64 = 1 << 20;
+/// Connections beyond the limit being answered 503 at the same time; further ones are closed
+/// without an answer.
+const MAX_REFUSING: usize = 64;
+/// Before closing a connection whose request was not read to its end, wait this long (and
+/// read and discard at most [`LINGER_BYTES`]) for the peer to finish sending, so that the
+/// close does not turn into a reset that destroys the answer before the peer reads it.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+/// See [`LINGER_TIME`].
+const LINGER_BYTES: usize = 256 * 1024;
 
 /// Timeouts and limits of the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Longest wait for a complete request head once its first byte arrived.
+    /// Longest a whole request head may take to arrive, once its first byte did.
     pub header_timeout: Duration,
     /// Longest a kept-alive connection may sit idle between requests.
     pub idle_timeout: Duration,
-    /// Longest wait for any progress while reading a body.
+    /// Longest wait for any byte of a body; also the window over which `body_min_rate` is
+    /// measured.
     pub body_timeout: Duration,
+    /// Fewest bytes per second a body must average over each `body_timeout` window (0: no
+    /// minimum).
+    pub body_min_rate: u64,
+    /// Longest the peer may take to accept each 64 KiB of a response.
+    pub write_timeout: Duration,
+    /// Most connections served at once; further ones are answered 503 and closed.
+    pub max_connections: usize,
+    /// Most requests with a body (uploads) in flight at once; further ones are answered 503
+    /// before their body is read.
+    pub max_uploads: usize,
     /// Largest request head accepted.
     pub max_head_bytes: usize,
     /// Longest graceful shutdown waits for in-flight requests.
@@ -41,56 +65,15 @@ impl Default for HttpConfig {
         HttpConfig {
             header_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(120),
-            body_timeout: Duration::from_secs(120),
+            body_timeout: Duration::from_secs(60),
+            body_min_rate: 1024,
+            write_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+            max_uploads: 256,
             max_head_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(30),
         }
     }
-}
-
-/// A parsed request head.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// Method as sent, e.g. `GET`.
-    pub method: String,
-    /// Path as sent (still percent-encoded), starting with `/`.
-    pub raw_path: String,
-    /// Query as sent, without `?`.
-    pub raw_query: String,
-    /// The authority of an absolute-form target (`GET http://host/key`), if any.
-    pub authority: Option<String>,
-    /// Headers: names as sent, raw values.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// Peer address.
-    pub peer: SocketAddr,
-}
-
-impl Request {
-    /// The first header with this name (case-insensitive), raw.
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
-    }
-
-    /// The first header with this name as text (invalid UTF-8 → `None`), trimmed.
-    pub fn header_str(&self, name: &str) -> Option<&str> {
-        self.header(name)
-            .and_then(|v| std::str::from_utf8(v).ok())
-            .map(str::trim)
-    }
-}
-
-/// Why a request could not even be parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
-    /// Malformed request line, headers or framing.
-    BadRequest,
-    /// Request head too large.
-    HeadTooLarge,
-    /// A transfer coding we do not implement.
-    UnsupportedTransferEncoding,
 }
 
 /// What the server plugs into the HTTP layer.
@@ -102,8 +85,58 @@ pub trait Handler: Send + Sync + 'static {
         body: &'a mut RequestBody<'b>,
     ) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
 
-    /// The answer to a request that could not be parsed.
+    /// The answer to a request that could not be parsed or is refused before its handler.
     fn reject(&self, rejection: Rejection) -> Response;
+}
+
+/// The limits shared by all connections.
+#[derive(Debug)]
+struct Shared {
+    config: HttpConfig,
+    /// One permit per request with a body in flight.
+    uploads: Arc<Semaphore>,
+    /// When a limit was last reported in the log.
+    limit_logged: LimitLog,
+}
+
+/// Reports reached limits at most once per [`LimitLog::EVERY`], so a flood of refusals does
+/// not become a flood of log lines.
+#[derive(Debug)]
+struct LimitLog {
+    started: std::time::Instant,
+    /// Milliseconds since `started` of the last report, plus one (0: never).
+    last: AtomicU64,
+}
+
+impl LimitLog {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn new() -> LimitLog {
+        LimitLog {
+            started: std::time::Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+
+    /// Logs a warning that `limit` (the setting's name) was reached, unless one was logged
+    /// recently.
+    fn reached(&self, limit: &str, value: usize) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1;
+        let last = self.last.load(Ordering::Relaxed);
+        let every = Self::EVERY.as_millis() as u64;
+        if (last == 0 || now.saturating_sub(last) >= every)
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                limit,
+                value,
+                "limit reached: refusing with 503 SlowDown (reported at most every 10 s)"
+            );
+        }
+    }
 }
 
 /// Serves connections from `listener` until `shutdown` turns true, then lets in-flight
@@ -114,7 +147,13 @@ pub async fn serve<H: Handler>(
     handler: Arc<H>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let shared = Arc::new(Shared {
+        uploads: Arc::new(Semaphore::new(config.max_uploads.max(1))),
+        config,
+        limit_logged: LimitLog::new(),
+    });
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -122,11 +161,26 @@ pub async fn serve<H: Handler>(
                 match accepted {
                     Ok((stream, peer)) => {
                         let handler = handler.clone();
-                        let config = config.clone();
-                        let shutdown = shutdown.clone();
-                        connections.spawn(async move {
-                            serve_connection(stream, peer, &config, handler.as_ref(), shutdown).await;
-                        });
+                        let shared = shared.clone();
+                        match slots.clone().try_acquire_owned() {
+                            Ok(slot) => {
+                                let shutdown = shutdown.clone();
+                                connections.spawn(async move {
+                                    serve_connection(stream, peer, &shared, handler.as_ref(), shutdown).await;
+                                    drop(slot);
+                                });
+                            }
+                            Err(_) => {
+                                shared.limit_logged.reached("max_connections", shared.config.max_connections);
+                                // Refusals are bounded too: beyond them, close at once.
+                                if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                                    connections.spawn(async move {
+                                        refuse(stream, &shared.config, handler.as_ref()).await;
+                                        drop(permit);
+                                    });
+                                }
+                            }
+                        }
                     }
                     Err(e) => {
                         // Usually EMFILE: back off briefly instead of spinning.
@@ -140,7 +194,7 @@ pub async fn serve<H: Handler>(
         }
     }
     drop(listener);
-    let deadline = tokio::time::sleep(config.shutdown_grace);
+    let deadline = tokio::time::sleep(shared.config.shutdown_grace);
     tokio::pin!(deadline);
     loop {
         tokio::select! {
@@ -154,21 +208,64 @@ pub async fn serve<H: Handler>(
     }
 }
 
-async fn serve_connection<H: Handler>(
-    stream: TcpStream,
-    peer: SocketAddr,
-    config: &HttpConfig,
-    handler: &H,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Wraps an accepted socket.
+fn conn_io(stream: TcpStream, config: &HttpConfig) -> ConnIo {
     let _ = stream.set_nodelay(true);
     let (reader, writer) = stream.into_split();
-    let mut io = ConnIo {
+    ConnIo {
         reader,
         writer,
         buf: BytesMut::with_capacity(16 * 1024),
         eof: false,
-    };
+        write_timeout: config.write_timeout,
+    }
+}
+
+/// Answers a connection beyond the limit with 503 and closes it, without reading a request.
+async fn refuse<H: Handler>(stream: TcpStream, config: &HttpConfig, handler: &H) {
+    let mut io = conn_io(stream, config);
+    io.write_timeout = io.write_timeout.min(LINGER_TIME);
+    let mut response = handler.reject(Rejection::TooManyConnections);
+    response.close = true;
+    if write_response(&mut io, response, false).await.is_ok() {
+        linger_and_close(&mut io).await;
+    }
+}
+
+/// Closes the sending side, then reads and discards what the peer still sends, within
+/// [`LINGER_TIME`] and [`LINGER_BYTES`].
+async fn linger_and_close(io: &mut ConnIo) {
+    let _ = io.writer.shutdown().await;
+    io.buf.clear();
+    let deadline = tokio::time::Instant::now() + LINGER_TIME;
+    let mut discarded = io.buf.len();
+    let mut scratch = [0u8; 16 * 1024];
+    while discarded < LINGER_BYTES {
+        match tokio::time::timeout_at(deadline, io.reader.read(&mut scratch)).await {
+            Ok(Ok(n)) if n > 0 => discarded += n,
+            _ => return,
+        }
+    }
+}
+
+/// Whether a request announces a body.
+fn has_body(framing: &Framing) -> bool {
+    match framing {
+        Framing::None => false,
+        Framing::Length(n) => *n > 0,
+        Framing::Chunked(_) => true,
+    }
+}
+
+async fn serve_connection<H: Handler>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    handler: &H,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let config = &shared.config;
+    let mut io = conn_io(stream, config);
     loop {
         if *shutdown.borrow() {
             return;
@@ -186,23 +283,34 @@ async fn serve_connection<H: Handler>(
         let head = match read_head(&mut io, config, peer).await {
             Ok(Some(head)) => head,
             Ok(None) => return,
-            Err(rejection) => {
-                let mut response = handler.reject(rejection);
-                response.close = true;
-                let _ = write_response(&mut io, response, false).await;
-                return;
-            }
+            Err(rejection) => return reject_and_close(&mut io, handler, rejection).await,
         };
-        let (request, framing, declared_length, expect_continue, keep_alive) = head;
-        let is_head = request.method.eq_ignore_ascii_case("HEAD");
-        let mut body = RequestBody {
-            io: &mut io,
+        let Head {
+            request,
             framing,
             declared_length,
-            continue_pending: expect_continue,
-            timeout: config.body_timeout,
-            received: 0,
+            expect_continue,
+            keep_alive,
+        } = head;
+        let upload: Option<OwnedSemaphorePermit> = if has_body(&framing) {
+            match shared.uploads.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    shared
+                        .limit_logged
+                        .reached("max_uploads", config.max_uploads);
+                    return reject_and_close(&mut io, handler, Rejection::TooManyUploads).await;
+                }
+            }
+        } else {
+            None
         };
+        let is_head = request.method.eq_ignore_ascii_case("HEAD");
+        let limits = BodyLimits {
+            idle: config.body_timeout,
+            min_rate: config.body_min_rate,
+        };
+        let mut body = RequestBody::new(&mut io, framing, declared_length, expect_continue, limits);
         let mut response = handler.handle(request, &mut body).await;
         // Keep the connection only if the request body is fully consumed (or cheaply
         // drainable) — otherwise its leftovers would be read as the next request.
@@ -213,152 +321,81 @@ async fn serve_connection<H: Handler>(
         } else {
             body.drain(DRAIN_LIMIT).await
         };
+        drop(upload);
         let close = response.close || !keep_alive || !reusable || *shutdown.borrow();
         response.close = close;
-        if write_response(&mut io, response, is_head).await.is_err() || close {
+        if write_response(&mut io, response, is_head).await.is_err() {
+            return;
+        }
+        if !reusable {
+            return linger_and_close(&mut io).await;
+        }
+        if close {
             let _ = io.writer.shutdown().await;
             return;
         }
     }
 }
 
-type Head = (Request, Framing, Option<u64>, bool, bool);
+/// Answers a request refused before its handler, then closes the connection.
+async fn reject_and_close<H: Handler>(io: &mut ConnIo, handler: &H, rejection: Rejection) {
+    let mut response = handler.reject(rejection);
+    response.close = true;
+    if write_response(io, response, false).await.is_ok() {
+        linger_and_close(io).await;
+    }
+}
 
-/// Reads and parses one request head. `Ok(None)`: the peer closed cleanly.
+/// Reads and parses one request head, all of it within the header timeout.
+/// `Ok(None)`: the peer closed cleanly before sending anything.
 async fn read_head(
     io: &mut ConnIo,
     config: &HttpConfig,
     peer: SocketAddr,
 ) -> Result<Option<Head>, Rejection> {
-    let deadline = tokio::time::Instant::now() + config.header_timeout;
+    let started = tokio::time::Instant::now();
+    // Bytes already known not to end the head (so a head trickling in byte by byte is not
+    // re-parsed from its start on every read: the work stays linear in its size).
+    let mut scanned = 0;
     loop {
         // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
         while io.buf.starts_with(b"\r\n") {
             io.buf.advance(2);
+            scanned = 0;
         }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut parsed = httparse::Request::new(&mut headers);
-        match parsed.parse(&io.buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let head = build_head(&parsed, peer)?;
+        if may_end_head(&io.buf, scanned) {
+            if let Some((head, len)) = parse_head(&io.buf, peer)? {
                 io.buf.advance(len);
                 return Ok(Some(head));
             }
-            Ok(httparse::Status::Partial) => {
-                if io.buf.len() > config.max_head_bytes {
-                    return Err(Rejection::HeadTooLarge);
-                }
-            }
-            Err(httparse::Error::TooManyHeaders) => return Err(Rejection::HeadTooLarge),
-            Err(_) => return Err(Rejection::BadRequest),
         }
-        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        // The last two bytes may begin a terminator completed by the next read.
+        scanned = io.buf.len().saturating_sub(2);
+        if io.buf.len() > config.max_head_bytes {
+            return Err(Rejection::HeadTooLarge);
+        }
+        let remaining = config.header_timeout.saturating_sub(started.elapsed());
         match io.fill(remaining).await {
             Ok(0) if io.buf.is_empty() => return Ok(None),
             Ok(0) => return Err(Rejection::BadRequest),
             Ok(_) => {}
+            Err(BodyError::Timeout) => return Err(Rejection::HeadTimeout),
             Err(_) => return Ok(None),
         }
     }
 }
 
-fn build_head(parsed: &httparse::Request<'_, '_>, peer: SocketAddr) -> Result<Head, Rejection> {
-    let method = parsed.method.ok_or(Rejection::BadRequest)?.to_string();
-    let target = parsed.path.ok_or(Rejection::BadRequest)?;
-    let minor = parsed.version.ok_or(Rejection::BadRequest)?;
-    let (authority, path_and_query) = split_target(target)?;
-    let (raw_path, raw_query) = match path_and_query.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (path_and_query.to_string(), String::new()),
-    };
-    let headers: Vec<(String, Vec<u8>)> = parsed
-        .headers
-        .iter()
-        .map(|h| (h.name.to_string(), h.value.to_vec()))
-        .collect();
-    let find = |name: &'static str| {
-        headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| String::from_utf8_lossy(v).trim().to_ascii_lowercase())
-    };
-    let connection: Vec<String> = find("connection").collect();
-    let keep_alive = if minor == 0 {
-        connection.iter().any(|c| c.contains("keep-alive"))
-    } else {
-        !connection.iter().any(|c| c.contains("close"))
-    };
-    let expect_continue = find("expect").any(|v| v == "100-continue");
-    let transfer_encoding: Vec<String> = find("transfer-encoding").collect();
-    let (framing, declared) = if !transfer_encoding.is_empty() {
-        let last = transfer_encoding
-            .last()
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default();
-        if last != "chunked" {
-            return Err(Rejection::UnsupportedTransferEncoding);
-        }
-        (Framing::Chunked(ChunkState::Size), None)
-    } else {
-        let lengths: Vec<String> = find("content-length").collect();
-        match lengths.first() {
-            None => (Framing::None, None),
-            Some(first) => {
-                if lengths.iter().any(|l| l != first) {
-                    return Err(Rejection::BadRequest);
-                }
-                if first.is_empty()
-                    || first.len() > 19
-                    || !first.bytes().all(|b| b.is_ascii_digit())
-                {
-                    return Err(Rejection::BadRequest);
-                }
-                let n: u64 = first.parse().map_err(|_| Rejection::BadRequest)?;
-                (Framing::Length(n), Some(n))
-            }
-        }
-    };
-    let request = Request {
-        method,
-        raw_path,
-        raw_query,
-        authority,
-        headers,
-        peer,
-    };
-    Ok((request, framing, declared, expect_continue, keep_alive))
-}
+/// Below this size a partial head is parsed after every read, so garbage is refused at
+/// once; above it, only once a line ends in an empty line.
+const EAGER_PARSE_LIMIT: usize = 8 * 1024;
 
-/// Splits a request target into (absolute-form authority, path-and-query).
-fn split_target(target: &str) -> Result<(Option<String>, &str), Rejection> {
-    for scheme in ["http://", "https://"] {
-        if target.len() >= scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            let rest = &target[scheme.len()..];
-            let (authority, path) = match rest.find(['/', '?']) {
-                Some(i) if rest.as_bytes().get(i) == Some(&b'/') => (&rest[..i], &rest[i..]),
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, "/"),
-            };
-            if authority.is_empty() {
-                return Err(Rejection::BadRequest);
-            }
-            let path = if path.starts_with('?') {
-                return Ok((
-                    Some(authority.to_string()),
-                    if path.is_empty() { "/" } else { path },
-                ));
-            } else {
-                path
-            };
-            return Ok((Some(authority.to_string()), path));
-        }
-    }
-    if target.starts_with('/') || target == "*" {
-        Ok((None, target))
-    } else {
-        Err(Rejection::BadRequest)
-    }
+/// Whether the head in `buf` may be complete (or worth parsing), looking for the end of the
+/// head (`\n\r\n`, or `\n\n` which the parser refuses) only after `scanned` bytes.
+fn may_end_head(buf: &[u8], scanned: usize) -> bool {
+    buf.len() <= EAGER_PARSE_LIMIT
+        || buf.get(scanned..).is_some_and(|new| {
+            new.windows(2).any(|w| w == b"\n\n") || new.windows(3).any(|w| w == b"\n\r\n")
+        })
 }
 
 async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> std::io::Result<()> {
@@ -388,17 +425,17 @@ async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> s
     }
     head.extend_from_slice(b"\r\n");
     if is_head {
-        return io.writer.write_all(&head).await;
+        return io.write_all(&head).await;
     }
     match response.body {
-        ResponseBody::Empty => io.writer.write_all(&head).await,
+        ResponseBody::Empty => io.write_all(&head).await,
         ResponseBody::Bytes(bytes) if bytes.len() <= COALESCE_LIMIT => {
             head.extend_from_slice(&bytes);
-            io.writer.write_all(&head).await
+            io.write_all(&head).await
         }
         ResponseBody::Bytes(bytes) => {
-            io.writer.write_all(&head).await?;
-            io.writer.write_all(&bytes).await
+            io.write_all(&head).await?;
+            io.write_all(&bytes).await
         }
         ResponseBody::Stream { len, mut reader } => {
             let mut sent = 0u64;
@@ -415,13 +452,13 @@ async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> s
                         match pending_head.take() {
                             Some(mut head) if chunk.len() <= COALESCE_LIMIT => {
                                 head.extend_from_slice(&chunk);
-                                io.writer.write_all(&head).await?;
+                                io.write_all(&head).await?;
                             }
                             Some(head) => {
-                                io.writer.write_all(&head).await?;
-                                io.writer.write_all(&chunk).await?;
+                                io.write_all(&head).await?;
+                                io.write_all(&chunk).await?;
                             }
-                            None => io.writer.write_all(&chunk).await?,
+                            None => io.write_all(&chunk).await?,
                         }
                     }
                     Ok(None) => break,
@@ -432,7 +469,7 @@ async fn write_response(io: &mut ConnIo, response: Response, is_head: bool) -> s
                 }
             }
             if let Some(head) = pending_head {
-                io.writer.write_all(&head).await?;
+                io.write_all(&head).await?;
             }
             if sent < len {
                 // The body came up short: the client must not mistake it for complete.
@@ -448,24 +485,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn splits_targets() {
-        assert_eq!(split_target("/a/b?c"), Ok((None, "/a/b?c")));
-        assert_eq!(
-            split_target("http://b-125.cos.ap-guangzhou.myqcloud.com/key?x=1"),
-            Ok((
-                Some("b-125.cos.ap-guangzhou.myqcloud.com".to_string()),
-                "/key?x=1"
-            ))
+    fn large_partial_heads_are_parsed_only_when_they_may_end() {
+        let mut head = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+        assert!(may_end_head(&head, 0), "small heads are always parsed");
+        while head.len() <= EAGER_PARSE_LIMIT {
+            head.extend_from_slice(b"x-pad: 0123456789abcdef\r\n");
+        }
+        let scanned = head.len() - 2;
+        assert!(!may_end_head(&head, 0));
+        head.extend_from_slice(b"\r\n");
+        assert!(may_end_head(&head, scanned));
+        let mut bare = head[..scanned + 2].to_vec();
+        bare.push(b'\n');
+        assert!(
+            may_end_head(&bare, scanned),
+            "bare LF endings are parsed (and refused)"
         );
-        assert_eq!(
-            split_target("http://host"),
-            Ok((Some("host".to_string()), "/"))
-        );
-        assert_eq!(
-            split_target("http://host?a"),
-            Ok((Some("host".to_string()), "?a"))
-        );
-        assert_eq!(split_target("http:///x"), Err(Rejection::BadRequest));
-        assert_eq!(split_target("relative"), Err(Rejection::BadRequest));
     }
 }

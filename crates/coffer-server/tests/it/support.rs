@@ -28,6 +28,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(HttpConfig::default()).await
+    }
+
+    /// A server with these HTTP limits.
+    pub async fn start_with(http: HttpConfig) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open_embedded(dir.path()).await.expect("store");
         store
@@ -48,12 +53,7 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let state = Arc::new(AppState::new(store.clone(), ServerConfig::default()));
         let (shutdown, rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(coffer_server::run(
-            listener,
-            state,
-            HttpConfig::default(),
-            rx,
-        ));
+        tokio::spawn(coffer_server::run(listener, state, http, rx));
         TestServer {
             addr,
             store,
@@ -64,7 +64,12 @@ impl TestServer {
 
     /// A server with the test bucket created.
     pub async fn with_bucket() -> TestServer {
-        let server = TestServer::start().await;
+        TestServer::with_bucket_and(HttpConfig::default()).await
+    }
+
+    /// A server with these HTTP limits and the test bucket created.
+    pub async fn with_bucket_and(http: HttpConfig) -> TestServer {
+        let server = TestServer::start_with(http).await;
         let response = server.send(Req::put(BUCKET, "/")).await;
         assert_eq!(response.status, 200, "{}", response.text());
         server

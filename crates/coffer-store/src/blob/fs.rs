@@ -3,11 +3,14 @@
 //! Durability: a blob is written at its final path (its id is fresh and unreferenced, so no
 //! reader can reach it), then `fdatasync`ed, then its directory is `fsync`ed. A crash before
 //! the metadata commit leaves an unreferenced file that the start-up sweep deletes.
+//!
+//! Directories are `0700` and blob files `0600` (see [`crate::private`]).
 
 use super::{BlobReader, BlobStore, BlobWriter};
 use crate::error::StoreResult;
 use crate::model::BlobId;
-use std::fs::{self, File, OpenOptions};
+use crate::private;
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -25,12 +28,16 @@ impl FsBlobStore {
     /// and made durable up front so that writing a blob never has to fsync a parent's parent.
     pub fn open(root: impl Into<PathBuf>) -> StoreResult<FsBlobStore> {
         let root = root.into();
-        fs::create_dir_all(&root)?;
+        private::create_dir_all(&root)?;
+        private::restrict(&root, private::DIR_MODE)?;
         let mut created_any = false;
         for fan in 0..=255u8 {
             let dir = root.join(format!("{fan:02x}"));
-            if !dir.exists() {
-                fs::create_dir(&dir)?;
+            if dir.exists() {
+                // Directories of an older version were 0755.
+                private::restrict(&dir, private::DIR_MODE)?;
+            } else {
+                private::create_dir(&dir)?;
                 created_any = true;
             }
         }
@@ -53,10 +60,7 @@ impl BlobStore for FsBlobStore {
     fn create(&self) -> StoreResult<Box<dyn BlobWriter>> {
         let id = BlobId::random();
         let path = self.path_of(id);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
+        let file = private::create_new_file(&path)?;
         Ok(Box::new(FsBlobWriter {
             id,
             path,
@@ -202,6 +206,26 @@ mod tests {
         store.delete(id).expect("delete");
         store.delete(id).expect("idempotent delete");
         assert!(store.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn directories_and_blobs_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("blobs");
+        let store = FsBlobStore::open(&root).expect("open");
+        let mut writer = store.create().expect("create");
+        let id = writer.id();
+        writer.write_all(b"secret").expect("write");
+        writer.finish().expect("finish");
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("00")), 0o700);
+        assert_eq!(mode(&store.path_of(id)), 0o600);
+        // An older version's 0755 fan-out directories are tightened on open.
+        fs::set_permissions(root.join("ab"), fs::Permissions::from_mode(0o755)).expect("chmod");
+        FsBlobStore::open(&root).expect("reopen");
+        assert_eq!(mode(&root.join("ab")), 0o700);
     }
 
     #[test]

@@ -92,6 +92,9 @@ internal_from!(
 impl RedbMetadata {
     /// Opens (creating if needed) the database file and starts the writer thread.
     pub fn open(path: &Path) -> StoreResult<RedbMetadata> {
+        // The file holds secret keys: created 0600 before redb opens it (redb would create it
+        // with the umask's mode), and tightened if an older version left it readable.
+        crate::private::ensure_private_file(path)?;
         let db = Database::builder().set_cache_size(256 << 20).create(path)?;
         let txn = db.begin_write()?;
         {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests may panic: that is how they fail.
 
 mod commands;
+mod data_dir;
 mod resume;
 mod support;
 mod terminal;
