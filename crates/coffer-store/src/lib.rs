@@ -14,6 +14,7 @@
 
 pub mod blob;
 mod codec;
+mod migrate;
 pub mod error;
 pub mod meta;
 pub mod model;
