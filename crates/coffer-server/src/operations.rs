@@ -595,7 +595,11 @@ mod tests {
             ("HEAD b/k?attributes", false, Err(NotImplemented)),
             ("GET b/k?partNumber=2", false, Ok("GetObject")),
             ("HEAD b/k?partNumber=2", false, Ok("HeadObject")),
-            ("GET b/k?partNumber=2&uploadId=x", false, Err(NotImplemented)),
+            (
+                "GET b/k?partNumber=2&uploadId=x",
+                false,
+                Err(NotImplemented),
+            ),
             ("PUT b/k?acl", false, Err(NotImplemented)),
             ("GET b/k?symlink", false, Err(NotImplemented)),
             ("PUT b/k?symlink", false, Err(NotImplemented)),

@@ -59,7 +59,9 @@ impl ChecksumCheck {
                 let algorithm = ChecksumAlgorithm::parse(&lower).ok_or_else(|| {
                     ApiError::with_message(
                         ErrorCode::InvalidRequest,
-                        format!("The checksum header {lower} names an algorithm that is not supported."),
+                        format!(
+                            "The checksum header {lower} names an algorithm that is not supported."
+                        ),
                     )
                 })?;
                 if given.is_some() {
@@ -92,7 +94,9 @@ impl ChecksumCheck {
         };
         if let Some(named) = sdk_algorithm {
             let carried = check.as_ref().map(|c| c.checksum.kind());
-            if ChecksumAlgorithm::parse(&named).is_none() || ChecksumAlgorithm::parse(&named) != carried {
+            if ChecksumAlgorithm::parse(&named).is_none()
+                || ChecksumAlgorithm::parse(&named) != carried
+            {
                 return Err(ApiError::with_message(
                     ErrorCode::InvalidRequest,
                     "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",

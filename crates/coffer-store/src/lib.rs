@@ -14,9 +14,9 @@
 
 pub mod blob;
 mod codec;
-mod migrate;
 pub mod error;
 pub mod meta;
+mod migrate;
 pub mod model;
 mod pacing;
 mod pins;
@@ -27,4 +27,4 @@ mod store;
 pub use error::{StoreError, StoreResult};
 pub use pacing::Pacer;
 pub use staging::{ObjectWriter, StagedData, INLINE_MAX};
-pub use store::{slice_extents, ObjectReader, RequestedPart, Store, READ_CHUNK};
+pub use store::{slice_extents, CompletionChecks, ObjectReader, RequestedPart, Store, READ_CHUNK};

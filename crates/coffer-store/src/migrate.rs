@@ -240,7 +240,13 @@ mod tests {
 
         let part: PartRecord = decode(&bytes(V1_PART)).expect("part");
         assert_eq!(
-            (part.part_number, part.size, part.md5, part.crc64, part.checksum),
+            (
+                part.part_number,
+                part.size,
+                part.md5,
+                part.crc64,
+                part.checksum
+            ),
             (3, 10, [0xab; 16], 7, None)
         );
         assert_eq!(part.extents.len(), 1);
@@ -275,7 +281,10 @@ mod tests {
         let encoded = encode(&object).expect("encode");
         assert_eq!(encoded[0], FORMAT_V2);
         assert_eq!(decode::<ObjectVersion>(&encoded).expect("decode"), object);
-        assert_eq!(object.part(7).map(|(p, offset)| (p.size, offset)), Some((5, 10)));
+        assert_eq!(
+            object.part(7).map(|(p, offset)| (p.size, offset)),
+            Some((5, 10))
+        );
 
         let mut upload: UploadRecord = decode(&bytes(V1_UPLOAD)).expect("upload");
         upload.checksum = Some(UploadChecksum {

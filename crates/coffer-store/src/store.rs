@@ -334,9 +334,7 @@ impl Store {
     ) -> StoreResult<ObjectVersion> {
         let mut parts = source.parts.clone();
         let object_checksum = match checksum {
-            Some(algorithm)
-                if source.checksum.as_ref().map(|c| c.algorithm) != Some(algorithm) =>
-            {
+            Some(algorithm) if source.checksum.as_ref().map(|c| c.algorithm) != Some(algorithm) => {
                 for part in &mut parts {
                     part.checksum = None;
                 }
@@ -954,7 +952,10 @@ fn check_object_checksum(
     let matches = made.is_some_and(|made| {
         let value = value.trim();
         let full = made.value();
-        value == full || full.split_once('-').is_some_and(|(digest, _)| value == digest)
+        value == full
+            || full
+                .split_once('-')
+                .is_some_and(|(digest, _)| value == digest)
     });
     if matches {
         Ok(())

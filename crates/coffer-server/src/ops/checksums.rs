@@ -90,12 +90,13 @@ pub fn upload_checksum(ctx: &Ctx) -> ApiResult<UploadChecksum> {
     })
 }
 
+/// A checksum a client states (algorithm, base64 value) and the checksum type it states.
+pub type StatedChecksum = (Option<(ChecksumAlgorithm, String)>, Option<ChecksumType>);
+
 /// What a CompleteMultipartUpload states of the object's checksum: one
 /// `x-amz-checksum-<algorithm>` value (two are `400 InvalidRequest`) and the
 /// `x-amz-checksum-type`.
-pub fn stated_object_checksum(
-    ctx: &Ctx,
-) -> ApiResult<(Option<(ChecksumAlgorithm, String)>, Option<ChecksumType>)> {
+pub fn stated_object_checksum(ctx: &Ctx) -> ApiResult<StatedChecksum> {
     let mut stated = None;
     for algorithm in ChecksumAlgorithm::ALL {
         if let Some(value) = ctx.header(algorithm.header_name()) {

@@ -201,10 +201,7 @@ impl RedbMetadata {
     }
 
     /// Every record of a name-keyed table, in name order.
-    fn all_named<T: Record>(
-        &self,
-        table: TableDefinition<&str, &[u8]>,
-    ) -> StoreResult<Vec<T>> {
+    fn all_named<T: Record>(&self, table: TableDefinition<&str, &[u8]>) -> StoreResult<Vec<T>> {
         let txn = self.read()?;
         let table = txn.open_table(table)?;
         let mut out = Vec::new();

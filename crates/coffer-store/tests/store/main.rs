@@ -2,6 +2,7 @@
 //! against the traits' semantics so that every backend can run the same suite.
 
 use bytes::Bytes;
+use coffer_proto::checksum::{ChecksumAlgorithm, ChecksumType};
 use coffer_store::meta::{
     Completion, CompletionOutcome, ExpectedPart, ListEntry, ListQuery, UploadListQuery,
 };
@@ -9,7 +10,6 @@ use coffer_store::model::{
     Acl, BucketRecord, CompletedPart, CompletedUpload, DataLocation, ObjectAttributes, ObjectKind,
     ObjectVersion, UploadChecksum, WriteCondition,
 };
-use coffer_proto::checksum::{ChecksumAlgorithm, ChecksumType};
 use coffer_store::{RequestedPart, Store, StoreError};
 
 async fn store() -> (Store, tempfile::TempDir) {
