@@ -92,8 +92,11 @@ async fn upload_part(
     server.send(req).await
 }
 
-/// A CompleteMultipartUpload body: (part number, ETag, optional (algorithm, checksum)).
-fn complete_body(parts: &[(u32, String, Option<(&str, String)>)]) -> String {
+/// A part as a completion names it: number, ETag, optional (algorithm, checksum).
+type NamedPart = (u32, String, Option<(&'static str, String)>);
+
+/// A CompleteMultipartUpload body.
+fn complete_body(parts: &[NamedPart]) -> String {
     let mut body = String::from("<CompleteMultipartUpload>");
     for (number, etag, checksum) in parts {
         body.push_str(&format!(
@@ -432,7 +435,7 @@ async fn upload_all(
     algorithm: &'static str,
     bodies: &[Vec<u8>],
     send_checksums: bool,
-) -> (String, Vec<(u32, String, Option<(&'static str, String)>)>) {
+) -> (String, Vec<NamedPart>) {
     let upload = create(server, key, headers).await;
     let mut parts = Vec::new();
     for (number, body) in (1u32..).zip(bodies) {
