@@ -676,18 +676,19 @@ impl Store {
             }
         }
         let chosen = choose_parts(&stored, requested, min_part_size)?;
-        check_part_checksums(upload.checksum.as_ref(), &chosen, requested)?;
         let completion = completion_of(
             &upload,
             &chosen,
             checks.condition.clone(),
             self.completed_retention,
         );
+        // The stated object checksum first: a wrong one is BadDigest whatever the parts say.
         check_object_checksum(
             upload.checksum.as_ref(),
             completion.version.checksum.as_ref(),
             &checks,
         )?;
+        check_part_checksums(upload.checksum.as_ref(), &chosen, requested)?;
         let receipt = completion.receipt.clone();
         let outcome = self
             .meta

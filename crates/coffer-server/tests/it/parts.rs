@@ -503,6 +503,16 @@ async fn composite_checksums_are_verified_per_part_and_combined_at_completion() 
         without[2].2 = None;
         let refused = complete(&server, &key, &upload, complete_body(&without)).await;
         assert_eq!(refused.xml("Code").as_deref(), Some("InvalidRequest"));
+        // A wrong stated object checksum is BadDigest, whatever the parts say.
+        let stated_wrong = server
+            .send(
+                s3("POST", &key)
+                    .param("uploadId", &upload)
+                    .header(&header_of(algorithm), &b64(&digest(algorithm, b"no")))
+                    .body(complete_body(&without)),
+            )
+            .await;
+        assert_eq!(stated_wrong.xml("Code").as_deref(), Some("BadDigest"));
         let done = complete(&server, &key, &upload, complete_body(&parts)).await;
         assert_eq!(done.status, 200, "{}", done.text());
         let part_digests: Vec<u8> = bodies.iter().flat_map(|b| digest(algorithm, b)).collect();
