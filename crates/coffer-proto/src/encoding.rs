@@ -1,4 +1,5 @@
-//! Percent-encoding rules shared by signatures and listings.
+//! Percent-encoding rules shared by signatures and listings (query strings are decoded by
+//! [`crate::query`]).
 
 use percent_encoding::{percent_decode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -32,29 +33,6 @@ pub fn decode_path(input: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
-/// Decodes a form-encoded query component: `+` is a space, `%XX` an escaped byte. Invalid
-/// UTF-8 is replaced, never an error: signatures are computed over the re-encoded bytes.
-pub fn decode_query_component(input: &str) -> String {
-    let replaced: Vec<u8> = input
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
-    percent_decode(&replaced).decode_utf8_lossy().into_owned()
-}
-
-/// Splits a raw query string into form-decoded `(name, value)` pairs, in order. A parameter
-/// without `=` gets an empty value.
-pub fn parse_query(raw_query: &str) -> Vec<(String, String)> {
-    raw_query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| match part.split_once('=') {
-            Some((name, value)) => (decode_query_component(name), decode_query_component(value)),
-            None => (decode_query_component(part), String::new()),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,16 +48,8 @@ mod tests {
     }
 
     #[test]
-    fn decodes_paths_and_queries() {
+    fn decodes_paths() {
         assert_eq!(decode_path("/a%20b+c%2F").as_deref(), Some("/a b+c/"));
         assert_eq!(decode_path("/%FF"), None);
-        assert_eq!(
-            parse_query("prefix=a+b%2F&uploads&marker="),
-            vec![
-                ("prefix".to_string(), "a b/".to_string()),
-                ("uploads".to_string(), String::new()),
-                ("marker".to_string(), String::new()),
-            ]
-        );
     }
 }

@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod encoding;
 pub mod error;
 pub mod names;
+pub mod query;
 pub mod range;
 pub mod time;
 pub mod xml;

@@ -68,7 +68,7 @@ fn parsers_never_panic() {
         let _ = ByteRange::parse(&text).map(|r| r.resolve(1000));
         let _ = CosAuthorization::parse_header(&text);
         let _ = SigV4Auth::parse_header(&text);
-        let _ = coffer_proto::encoding::parse_query(&text);
+        let _ = coffer_proto::query::Query::parse(&text).text_pairs();
         let _ = coffer_proto::encoding::decode_path(&text);
         let _ = coffer_proto::time::parse_http_date(&text);
         let _ = coffer_proto::checksum::parse_content_md5(&text);

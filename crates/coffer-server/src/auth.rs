@@ -11,7 +11,7 @@ use crate::http::Request;
 use crate::operations::Operation;
 use coffer_proto::auth::chunked::ChunkedMode;
 use coffer_proto::auth::sigv4::{PayloadMode, SigV4Auth};
-use coffer_proto::auth::{cos, detect_scheme, sigv2, sigv4, AuthError, AuthScheme, RequestView};
+use coffer_proto::auth::{cos, sigv2, sigv4, AuthError, AuthScheme, Query, RequestView};
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::AccountRecord;
 use coffer_store::Store;
@@ -59,9 +59,11 @@ pub struct Authenticated {
 pub fn check_coverage(
     operation: &Operation,
     coverage: &Coverage,
-    query: &[(String, String)],
+    query: &Query<'_>,
 ) -> ApiResult<()> {
-    for (name, _) in query {
+    for param in query.params() {
+        let name = param.name_text();
+        let name = name.as_ref();
         if !operation.reads_param(name) {
             continue;
         }
@@ -94,8 +96,8 @@ pub fn check_coverage(
     Ok(())
 }
 
-/// The request's headers as (name, raw value) pairs.
-fn header_refs(request: &Request) -> Vec<(&str, &[u8])> {
+/// The request's headers as (name, raw value) pairs, as a [`RequestView`] takes them.
+pub fn header_refs(request: &Request) -> Vec<(&str, &[u8])> {
     request
         .headers
         .iter()
@@ -103,15 +105,11 @@ fn header_refs(request: &Request) -> Vec<(&str, &[u8])> {
         .collect()
 }
 
-/// The dialect of a request, decided before (and whatever the outcome of) authentication.
-pub fn dialect_of(request: &Request) -> Dialect {
-    let headers = header_refs(request);
-    match detect_scheme(&RequestView::new(
-        &request.method,
-        "/",
-        &request.raw_query,
-        &headers,
-    )) {
+/// The dialect of a request that uses `scheme` (see
+/// [`coffer_proto::auth::detect_scheme`]), decided before (and whatever the outcome of)
+/// authentication.
+pub fn dialect_of(scheme: AuthScheme, request: &Request) -> Dialect {
+    match scheme {
         AuthScheme::SigV4Header | AuthScheme::SigV4Query | AuthScheme::SigV2 => Dialect::S3,
         AuthScheme::CosHeader | AuthScheme::CosQuery => Dialect::Cos,
         AuthScheme::Anonymous | AuthScheme::Unknown => {
@@ -170,38 +168,53 @@ fn lifetime_too_long(policy: &SignaturePolicy) -> ApiError {
     )
 }
 
+/// What [`authenticate`] reads of a request: its one parse (`view`, whose path is the
+/// target's decoded path), the scheme detected on it, the dialect that scheme implies, the
+/// path as sent (SigV2 signs it) and the resolved target.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthInput<'a> {
+    /// The request as the signature schemes see it.
+    pub view: &'a RequestView<'a>,
+    /// [`coffer_proto::auth::detect_scheme`] of the view.
+    pub scheme: AuthScheme,
+    /// [`dialect_of`] the scheme.
+    pub dialect: Dialect,
+    /// The request path as sent, still encoded.
+    pub raw_path: &'a str,
+    /// Bucket and key.
+    pub target: &'a Target,
+}
+
 /// Verifies the request's signature (if any) against the store's accounts.
 pub async fn authenticate(
     store: &Store,
     policy: &SignaturePolicy,
-    request: &Request,
-    target: &Target,
+    input: AuthInput<'_>,
     now_unix: u64,
 ) -> ApiResult<Authenticated> {
-    let headers = header_refs(request);
-    let view = RequestView::new(
-        &request.method,
-        &target.decoded_path,
-        &request.raw_query,
-        &headers,
-    );
-    let scheme = detect_scheme(&view);
+    let AuthInput {
+        view,
+        scheme,
+        dialect,
+        raw_path,
+        target,
+    } = input;
     match scheme {
         AuthScheme::Anonymous => Ok(Authenticated {
             caller: None,
-            dialect: dialect_of(request),
+            dialect,
             payload: PayloadCheck::None,
             coverage: Coverage::Anonymous,
         }),
         AuthScheme::CosHeader | AuthScheme::CosQuery => {
-            let auth = cos::CosAuthorization::from_request(&view)?
+            let auth = cos::CosAuthorization::from_request(view)?
                 .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
             let account = lookup(store, &auth.access_key).await?;
             let (start, end) = auth.sign_time;
             if end.saturating_sub(start) > policy.max_signature_lifetime_secs {
                 return Err(lifetime_too_long(policy));
             }
-            cos::verify(&auth, &account.secret_key, &view, now_unix)?;
+            cos::verify(&auth, &account.secret_key, view, now_unix)?;
             Ok(Authenticated {
                 caller: Some(account),
                 dialect: Dialect::Cos,
@@ -224,12 +237,12 @@ pub async fn authenticate(
                 };
                 ApiError::with_message(code, e.to_string())
             };
-            let auth = SigV4Auth::from_request(&view)
+            let auth = SigV4Auth::from_request(view)
                 .map_err(refine)?
                 .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
             let account = lookup(store, auth.access_key()).await?;
             let context =
-                sigv4::verify(&auth, &account.secret_key, &view, now_unix).map_err(refine)?;
+                sigv4::verify(&auth, &account.secret_key, view, now_unix).map_err(refine)?;
             let payload = match &context.payload {
                 PayloadMode::Unsigned => PayloadCheck::None,
                 PayloadMode::Sha256(hex) => PayloadCheck::Sha256(hex.clone()),
@@ -246,7 +259,7 @@ pub async fn authenticate(
             })
         }
         AuthScheme::SigV2 => {
-            let auth = sigv2::SigV2Auth::from_request(&view)?
+            let auth = sigv2::SigV2Auth::from_request(view)?
                 .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
             let account = lookup(store, auth.access_key()).await?;
             if auth
@@ -259,10 +272,10 @@ pub async fn authenticate(
             // A bucket-level request signs `/bucket/` whichever form the path took.
             let resource = match (&target.bucket, &target.key, target.virtual_host) {
                 (Some(bucket), None, _) => format!("/{bucket}/"),
-                (Some(bucket), Some(_), true) => format!("/{bucket}{}", request.raw_path),
-                _ => request.raw_path.clone(),
+                (Some(bucket), Some(_), true) => format!("/{bucket}{raw_path}"),
+                _ => raw_path.to_string(),
             };
-            sigv2::verify(&auth, &account.secret_key, &view, &resource, now_unix)?;
+            sigv2::verify(&auth, &account.secret_key, view, &resource, now_unix)?;
             Ok(Authenticated {
                 caller: Some(account),
                 dialect: Dialect::S3,

@@ -6,7 +6,7 @@
 
 use crate::access::{authorize, AccessRequest};
 use crate::addressing::Target;
-use crate::auth::{authenticate, check_coverage, dialect_of};
+use crate::auth::{authenticate, check_coverage, dialect_of, header_refs, AuthInput};
 use crate::context::{error_resource, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Handler, Rejection, Request, RequestBody, Response};
@@ -14,7 +14,9 @@ use crate::operations::{route, ChecksumHeaders, CopySource, RouteInput, Scope};
 use crate::payload::{ChecksumCheck, Payload};
 use crate::state::AppState;
 use bytes::Bytes;
+use coffer_proto::auth::{detect_scheme, Query, RequestView};
 use coffer_proto::{Dialect, ErrorCode};
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -75,11 +77,16 @@ impl CofferHandler {
             response.body = crate::http::ResponseBody::Bytes(Bytes::from_static(b"ok\n"));
             return response;
         }
-        let dialect = dialect_of(&request);
         let method = request.method.clone();
         let ctx = match self.prepare(request, request_id.clone()).await {
             Ok(ctx) => ctx,
-            Err((error, target, path)) => {
+            Err(refused) => {
+                let Refused {
+                    error,
+                    target,
+                    path,
+                    dialect,
+                } = refused;
                 let region = &self.state.config.region;
                 let resource = error_resource(dialect, region, target.as_ref(), &path);
                 let response = render_error(dialect, &request_id, &resource, &error);
@@ -128,28 +135,53 @@ impl CofferHandler {
         response
     }
 
-    /// Everything before the handler, in this order: the request's one host, addressing,
-    /// authentication, routing to a declared operation, signature coverage of what that
-    /// operation reads, authorization (which loads the records the handler will use).
-    async fn prepare(&self, mut request: Request, request_id: String) -> Result<Ctx, PrepareError> {
+    /// Everything before the handler, in this order: the request's one parse (its query is
+    /// split and decoded here, once, and every later step reads that parse), its one host,
+    /// addressing, authentication, routing to a declared operation, signature coverage of
+    /// what that operation reads, authorization (which loads the records the handler will
+    /// use).
+    async fn prepare(&self, mut request: Request, request_id: String) -> Result<Ctx, Refused> {
         let path = request.raw_path.clone();
-        let host = settle_host(&mut request).map_err(|e| (e, None, path.clone()))?;
+        let raw_query = request.raw_query.clone();
+        let query = Query::parse(&raw_query);
+        let scheme = detect_scheme(&RequestView::new(
+            &request.method,
+            "/",
+            &query,
+            &header_refs(&request),
+        ));
+        let dialect = dialect_of(scheme, &request);
+        let refuse = |error: ApiError, target: Option<&Target>| Refused {
+            error,
+            target: target.cloned(),
+            path: path.clone(),
+            dialect,
+        };
+        let host = settle_host(&mut request).map_err(|e| refuse(e, None))?;
         let state = &self.state;
         let target = state
             .addressing
             .resolve(&host, &request.raw_path)
-            .map_err(|e| (e, None, path.clone()))?;
-        let fail = |e: ApiError| (e, Some(target.clone()), path.clone());
+            .map_err(|e| refuse(e, None))?;
+        let fail = |e: ApiError| refuse(e, Some(&target));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let policy = state.config.signature_policy;
-        let authed = authenticate(&state.store, &policy, &request, &target, now)
+        let headers = header_refs(&request);
+        let view = RequestView::new(&request.method, &target.decoded_path, &query, &headers);
+        let input = AuthInput {
+            view: &view,
+            scheme,
+            dialect,
+            raw_path: &request.raw_path,
+            target: &target,
+        };
+        let authed = authenticate(&state.store, &state.config.signature_policy, input, now)
             .await
             .map_err(fail)?;
-        let query = coffer_proto::encoding::parse_query(&request.raw_query);
-        let names: Vec<&str> = query.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<Cow<'_, str>> = query.params().iter().map(|p| p.name_text()).collect();
+        let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
         let copy_source_header = format!("{}copy-source", authed.dialect.prefix());
         let operation = route(RouteInput {
             method: &request.method,
@@ -176,8 +208,10 @@ impl CofferHandler {
         .await
         .map_err(fail)?;
         let query = query
-            .into_iter()
-            .filter(|(name, _)| operation.reads_param(name))
+            .params()
+            .iter()
+            .filter(|p| operation.reads_param(&p.name_text()))
+            .map(|p| (p.name_text().into_owned(), p.value_text().into_owned()))
             .collect();
         Ok(Ctx {
             state: state.clone(),
@@ -194,9 +228,17 @@ impl CofferHandler {
     }
 }
 
-/// A request refused before its handler: the error, the target if it was resolved, and the
-/// raw path (for the error document's `<Resource>`).
-type PrepareError = (ApiError, Option<Target>, String);
+/// A request refused before its handler.
+#[derive(Debug)]
+struct Refused {
+    error: ApiError,
+    /// The target, if it was resolved (for the error document's `<Resource>`).
+    target: Option<Target>,
+    /// The path as sent.
+    path: String,
+    /// The dialect to answer in.
+    dialect: Dialect,
+}
 
 /// The fields of a request's log line.
 #[derive(Debug, Clone, Copy)]

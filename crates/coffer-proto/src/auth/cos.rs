@@ -11,7 +11,7 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha1::{Digest, Sha1};
 
-use super::{all_digits, ct_eq, form_decode, form_encode, split_query, AuthError, RequestView};
+use super::{all_digits, ct_eq, form_encode, AuthError, Query, RequestView};
 
 /// How many seconds before the start of `q-sign-time` a request is still accepted (clock
 /// skew between client and server). There is no tolerance after the end.
@@ -104,10 +104,11 @@ impl CosAuthorization {
         Self::from_fields(fields)?.ok_or_else(|| AuthError::MissingSecurityField("q-ak".into()))
     }
 
-    /// Extracts a presigned authorization from already form-decoded query pairs.
+    /// Extracts a presigned authorization from a request's query.
     /// `Ok(None)` when neither `q-ak` nor `q-signature` is present (not a presigned
     /// request); otherwise the same rules as [`CosAuthorization::parse_header`].
-    pub fn from_query(pairs: &[(String, String)]) -> Result<Option<Self>, AuthError> {
+    pub fn from_query(query: &Query<'_>) -> Result<Option<Self>, AuthError> {
+        let pairs = query.text_pairs();
         Self::from_fields(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
@@ -121,7 +122,7 @@ impl CosAuthorization {
                 return Self::parse_header(value).map(Some);
             }
         }
-        Self::from_query(&super::decode_query(req.raw_query))
+        Self::from_query(req.query)
     }
 
     fn from_fields<'a>(
@@ -247,13 +248,11 @@ pub fn verify(
     }
 
     // Parameters: every query pair, keyed by its signed name form.
-    let query: Vec<(String, Vec<u8>)> = split_query(req.raw_query)
-        .map(|(k, v)| {
-            (
-                encoded_name(&form_decode(k.as_bytes())),
-                form_decode(v.as_bytes()),
-            )
-        })
+    let query: Vec<(String, &[u8])> = req
+        .query
+        .params()
+        .iter()
+        .map(|p| (encoded_name(&p.name), &*p.value))
         .collect();
     let mut params: Vec<(String, String)> = Vec::with_capacity(auth.param_list.len());
     for name in &auth.param_list {
@@ -605,7 +604,12 @@ mod tests {
         query: &'a str,
         headers: &'a [(&'a str, &'a [u8])],
     ) -> RequestView<'a> {
-        RequestView::new(method, path, query, headers)
+        RequestView::new(
+            method,
+            path,
+            Box::leak(Box::new(Query::parse(query))),
+            headers,
+        )
     }
 
     fn parse_and_verify(auth: &str, r: &RequestView<'_>, now: u64) -> Result<(), AuthError> {
@@ -1216,11 +1220,11 @@ mod tests {
         assert!(a.header_list.is_empty() && a.param_list.is_empty());
         // Not presigned.
         assert_eq!(
-            CosAuthorization::from_query(&s(&[("acl", ""), ("q-sign-algorithm", "sha1")])),
+            CosAuthorization::from_query(&Query::parse("acl&q-sign-algorithm=sha1")),
             Ok(None)
         );
         assert!(matches!(
-            CosAuthorization::from_query(&s(&[("q-ak", "a")])),
+            CosAuthorization::from_query(&Query::parse("q-ak=a")),
             Err(AuthError::MissingSecurityField(_))
         ));
     }

@@ -9,6 +9,8 @@ pub mod cos;
 pub mod sigv2;
 pub mod sigv4;
 
+pub use crate::query::{form_decode, Query};
+
 /// What a verifier needs to know of a request, already split from the HTTP layer.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestView<'a> {
@@ -17,24 +19,24 @@ pub struct RequestView<'a> {
     /// The percent-decoded request path, starting with `/` (for path-style requests it
     /// includes the bucket segment). COS signs this; SigV4 re-encodes it.
     pub decoded_path: &'a str,
-    /// The raw query string as received, without the leading `?` (may be empty).
-    pub raw_query: &'a str,
+    /// The query string, split and decoded once (by whoever built the view).
+    pub query: &'a Query<'a>,
     /// Request headers: names exactly as received (any case), values as raw bytes.
     pub headers: &'a [(&'a str, &'a [u8])],
 }
 
 impl<'a> RequestView<'a> {
-    /// A view of a request: method, decoded path, raw query and headers.
+    /// A view of a request: method, decoded path, parsed query and headers.
     pub fn new(
         method: &'a str,
         decoded_path: &'a str,
-        raw_query: &'a str,
+        query: &'a Query<'a>,
         headers: &'a [(&'a str, &'a [u8])],
     ) -> Self {
         RequestView {
             method,
             decoded_path,
-            raw_query,
+            query,
             headers,
         }
     }
@@ -178,9 +180,8 @@ pub fn detect_scheme(req: &RequestView<'_>) -> AuthScheme {
     let mut cos = false;
     let mut v4 = false;
     let mut v2 = false;
-    for (name, _) in split_query(req.raw_query) {
-        let name = form_decode(name.as_bytes());
-        match name.as_slice() {
+    for param in req.query.params() {
+        match &*param.name {
             b"X-Amz-Algorithm" | b"X-Amz-Signature" | b"X-Amz-Credential" => v4 = true,
             b"q-signature" | b"q-ak" | b"q-sign-algorithm" => cos = true,
             b"AWSAccessKeyId" | b"Signature" => v2 = true,
@@ -215,59 +216,6 @@ pub(crate) fn trim_ascii(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-/// Splits a raw query string (no leading `?`) into `(name, value)` pairs, still encoded.
-/// Empty segments (`a=1&&b=2`) are skipped; a segment without `=` has an empty value.
-pub fn split_query(raw: &str) -> impl Iterator<Item = (&str, &str)> {
-    raw.split('&')
-        .filter(|seg| !seg.is_empty())
-        .map(|seg| seg.split_once('=').unwrap_or((seg, "")))
-}
-
-/// Form-decodes one query component: `%XX` → byte and `+` → space. A `%` not followed by
-/// two hex digits is kept literally.
-pub fn form_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        match b {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hi = s.get(i + 1).and_then(|c| hex_val(*c));
-                let lo = s.get(i + 2).and_then(|c| hex_val(*c));
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push((hi << 4) | lo);
-                    i += 3;
-                } else {
-                    out.push(b'%');
-                    i += 1;
-                }
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// Decodes a raw query string into form-decoded `(name, value)` pairs, in order, with
-/// invalid UTF-8 replaced (suitable for [`cos::CosAuthorization::from_query`] and
-/// [`sigv4::SigV4Auth::from_query`]).
-pub fn decode_query(raw: &str) -> Vec<(String, String)> {
-    split_query(raw)
-        .map(|(k, v)| {
-            (
-                String::from_utf8_lossy(&form_decode(k.as_bytes())).into_owned(),
-                String::from_utf8_lossy(&form_decode(v.as_bytes())).into_owned(),
-            )
-        })
-        .collect()
-}
-
 /// Form-encodes bytes the way Python's `quote_plus` does (the COS SDK's query encoding):
 /// `A–Z a–z 0–9 _ . - ~` kept, space → `+`, everything else `%XX` (upper-case hex).
 pub fn form_encode(s: &[u8]) -> String {
@@ -292,15 +240,6 @@ pub(crate) fn push_pct(out: &mut String, b: u8) {
     out.push(char::from(HEX[usize::from(b & 0x0f)]));
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Constant-time equality of two byte strings (the lengths are not secret).
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
@@ -321,37 +260,15 @@ mod tests {
         RequestView {
             method: "GET",
             decoded_path: "/",
-            raw_query,
+            query: Box::leak(Box::new(Query::parse(raw_query))),
             headers,
         }
-    }
-
-    #[test]
-    fn form_decoding_handles_plus_percent_and_broken_escapes() {
-        assert_eq!(form_decode(b"a+b%2F"), b"a b/");
-        assert_eq!(form_decode(b"%e4%B8%ad"), "中".as_bytes());
-        assert_eq!(form_decode(b"100%"), b"100%");
-        assert_eq!(form_decode(b"%zz%4"), b"%zz%4");
-        assert_eq!(form_decode(b""), b"");
     }
 
     #[test]
     fn form_encoding_is_quote_plus() {
         assert_eq!(form_encode(b"a b/c;d~e_f.g-h"), "a+b%2Fc%3Bd~e_f.g-h");
         assert_eq!(form_encode("中".as_bytes()), "%E4%B8%AD");
-    }
-
-    #[test]
-    fn query_splitting() {
-        let pairs: Vec<_> = split_query("a=1&&b&c=x=y&=z").collect();
-        assert_eq!(pairs, vec![("a", "1"), ("b", ""), ("c", "x=y"), ("", "z")]);
-        assert_eq!(
-            decode_query("prefix=a+b%2F&uploads"),
-            vec![
-                ("prefix".to_string(), "a b/".to_string()),
-                ("uploads".to_string(), String::new())
-            ]
-        );
     }
 
     #[test]

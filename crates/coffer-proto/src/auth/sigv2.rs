@@ -37,10 +37,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::{
-    all_digits, ct_eq, decode_query, form_decode, form_encode, split_query, trim_ascii, AuthError,
-    RequestView,
-};
+use super::{all_digits, ct_eq, form_encode, trim_ascii, AuthError, Query, RequestView};
 
 /// Largest accepted difference between a header-signed request's time and the server clock.
 pub const MAX_SKEW_SECS: u64 = 900;
@@ -163,7 +160,8 @@ impl SigV2Auth {
     /// Extracts a presigned authorization from form-decoded query pairs. `Ok(None)` when
     /// neither `AWSAccessKeyId` nor `Signature` is present. A `+` of the signature that
     /// reached us as a space (an unencoded `+` in the URL) is restored.
-    pub fn from_query(pairs: &[(String, String)]) -> Result<Option<Self>, AuthError> {
+    pub fn from_query(query: &Query<'_>) -> Result<Option<Self>, AuthError> {
+        let pairs = query.text_pairs();
         let get = |name: &str| -> Result<Option<&str>, AuthError> {
             let mut found = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
             let first = found.next();
@@ -210,7 +208,7 @@ impl SigV2Auth {
                 return Self::parse_header(value).map(Some);
             }
         }
-        Self::from_query(&decode_query(req.raw_query))
+        Self::from_query(req.query)
     }
 
     /// The access key id to look the secret up by.
@@ -272,9 +270,9 @@ fn header_or_param(req: &RequestView<'_>, name: &str, query: bool) -> Vec<u8> {
         return trim_ascii(v).to_vec();
     }
     if query {
-        for (k, v) in split_query(req.raw_query) {
-            if form_decode(k.as_bytes()).eq_ignore_ascii_case(name.as_bytes()) {
-                return trim_ascii(&form_decode(v.as_bytes())).to_vec();
+        for param in req.query.params() {
+            if param.name.eq_ignore_ascii_case(name.as_bytes()) {
+                return trim_ascii(&param.value).to_vec();
             }
         }
     }
@@ -306,8 +304,8 @@ fn push_amz_headers(
     }
     if with_query {
         let mut from_query: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        for (k, v) in split_query(req.raw_query) {
-            let lower = String::from_utf8_lossy(&form_decode(k.as_bytes())).to_ascii_lowercase();
+        for param in req.query.params() {
+            let lower = param.name_text().to_ascii_lowercase();
             if !wanted(&lower) || amz.contains_key(&lower) {
                 continue;
             }
@@ -315,7 +313,7 @@ fn push_amz_headers(
             if !joined.is_empty() {
                 joined.push(b',');
             }
-            joined.extend_from_slice(trim_ascii(&form_decode(v.as_bytes())));
+            joined.extend_from_slice(trim_ascii(&param.value));
         }
         amz.extend(from_query);
     }
@@ -328,14 +326,11 @@ fn push_amz_headers(
 }
 
 /// The distinct [`EXTRA_SUBRESOURCES`] present in the query, in list order.
-fn present_extras(raw_query: &str) -> Vec<&'static str> {
-    let names: Vec<Vec<u8>> = split_query(raw_query)
-        .map(|(k, _)| form_decode(k.as_bytes()))
-        .collect();
+fn present_extras(query: &Query<'_>) -> Vec<&'static str> {
     EXTRA_SUBRESOURCES
         .iter()
         .copied()
-        .filter(|e| names.iter().any(|n| n == e.as_bytes()))
+        .filter(|e| query.params().iter().any(|p| *p.name == *e.as_bytes()))
         .collect()
 }
 
@@ -343,23 +338,23 @@ fn present_extras(raw_query: &str) -> Vec<&'static str> {
 /// sub-resources, sorted by name (stable for repeated names).
 fn push_resource(
     raw_path: &str,
-    raw_query: &str,
+    query: &Query<'_>,
     extras: &[&'static str],
     decode_values: bool,
     out: &mut Vec<u8>,
 ) {
     out.extend_from_slice(if raw_path.is_empty() { "/" } else { raw_path }.as_bytes());
-    let mut subs: Vec<(&'static str, Vec<u8>)> = Vec::new();
-    for (k, v) in split_query(raw_query) {
-        let name = form_decode(k.as_bytes());
-        let find = |list: &[&'static str]| list.iter().copied().find(|s| s.as_bytes() == name);
+    let mut subs: Vec<(&'static str, &[u8])> = Vec::new();
+    for param in query.params() {
+        let find =
+            |list: &[&'static str]| list.iter().copied().find(|s| *s.as_bytes() == *param.name);
         if let Some(n) = find(RESPONSE_OVERRIDES) {
-            subs.push((n, form_decode(v.as_bytes())));
+            subs.push((n, &*param.value));
         } else if let Some(n) = find(SUBRESOURCES).or_else(|| find(extras)) {
             let value = if decode_values {
-                form_decode(v.as_bytes())
+                &*param.value
             } else {
-                v.as_bytes().to_vec()
+                param.raw_value.as_bytes()
             };
             subs.push((n, value));
         }
@@ -418,7 +413,7 @@ fn build(
         .collect();
     push_resource(
         raw_path,
-        req.raw_query,
+        req.query,
         &signed_extras,
         v.decode_values,
         &mut out,
@@ -453,7 +448,7 @@ pub fn signature(secret_key: &str, string_to_sign: &[u8]) -> String {
 
 /// Every StringToSign `verify` accepts for this request, primary first, without repeats.
 fn candidates(req: &RequestView<'_>, raw_path: &str, form: Form<'_>) -> Vec<Vec<u8>> {
-    let extras = present_extras(req.raw_query);
+    let extras = present_extras(req.query);
     let all = u32::try_from(extras.len())
         .ok()
         .and_then(|n| 1u32.checked_shl(n))
@@ -511,10 +506,10 @@ pub fn verify(
                 return Err(AuthError::Expired);
             }
             // Sign the Expires text as sent (it is what the client signed).
-            expires_text = decode_query(req.raw_query)
-                .into_iter()
-                .find(|(k, _)| k == "Expires")
-                .map_or_else(|| expires.to_string(), |(_, v)| v);
+            expires_text = req.query.get("Expires").map_or_else(
+                || expires.to_string(),
+                |v| String::from_utf8_lossy(v).into_owned(),
+            );
             Form::Query {
                 expires: &expires_text,
             }
@@ -590,7 +585,7 @@ pub fn presign(
     let expires = expires.to_string();
     let sts = string_to_sign(req, raw_path, Some(&expires));
     let sig = signature(secret_key, &sts);
-    let mut query = req.raw_query.to_string();
+    let mut query = req.query.raw().to_string();
     for (k, v) in [
         ("AWSAccessKeyId", access_key),
         ("Expires", expires.as_str()),
@@ -626,7 +621,7 @@ mod tests {
         RequestView {
             method,
             decoded_path: "/",
-            raw_query: query,
+            query: Box::leak(Box::new(Query::parse(query))),
             headers,
         }
     }
@@ -1395,7 +1390,9 @@ mod tests {
 
     #[test]
     fn query_parsing() {
-        let pairs = |q: &str| decode_query(q);
+        fn pairs(q: &str) -> Query<'_> {
+            Query::parse(q)
+        }
         assert_eq!(SigV2Auth::from_query(&pairs("acl&Expires=5")), Ok(None));
         assert_eq!(
             SigV2Auth::from_query(&pairs("AWSAccessKeyId=a&Signature=b&Expires=0")),

@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDateTime};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::{all_digits, ct_eq, form_decode, split_query, trim_ascii, AuthError, RequestView};
+use super::{all_digits, ct_eq, trim_ascii, AuthError, Query, RequestView};
 
 /// The only SigV4 algorithm implemented.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -246,7 +246,8 @@ impl SigV4Auth {
 
     /// Extracts a presigned authorization from form-decoded query pairs. `Ok(None)` when none
     /// of `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Signature` is present.
-    pub fn from_query(pairs: &[(String, String)]) -> Result<Option<Self>, AuthError> {
+    pub fn from_query(query: &Query<'_>) -> Result<Option<Self>, AuthError> {
+        let pairs = query.text_pairs();
         let get = |name: &str| {
             pairs
                 .iter()
@@ -314,7 +315,7 @@ impl SigV4Auth {
                 return Self::parse_header(value).map(Some);
             }
         }
-        Self::from_query(&super::decode_query(req.raw_query))
+        Self::from_query(req.query)
     }
 
     /// The access key id to look the secret up by.
@@ -431,17 +432,16 @@ fn canonical_header_value(v: &[u8], out: &mut Vec<u8>) {
 /// The canonical query string: every parameter (but `X-Amz-Signature` when `presigned`),
 /// name and value form-decoded then URI-encoded (`/` too), sorted by name then value,
 /// joined with `&`.
-pub fn canonical_query(raw_query: &str, presigned: bool) -> String {
-    let mut pairs: Vec<(String, String)> = split_query(raw_query)
-        .filter_map(|(k, v)| {
-            let k = form_decode(k.as_bytes());
-            if presigned && k == b"X-Amz-Signature" {
-                return None;
-            }
-            Some((
-                aws_uri_encode(&k, true),
-                aws_uri_encode(&form_decode(v.as_bytes()), true),
-            ))
+pub fn canonical_query(query: &Query<'_>, presigned: bool) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .params()
+        .iter()
+        .filter(|p| !(presigned && *p.name == *b"X-Amz-Signature"))
+        .map(|p| {
+            (
+                aws_uri_encode(&p.name, true),
+                aws_uri_encode(&p.value, true),
+            )
         })
         .collect();
     pairs.sort();
@@ -483,7 +483,7 @@ pub fn canonical_request(
     out.push(b'\n');
     out.extend_from_slice(canonical_uri(req.decoded_path).as_bytes());
     out.push(b'\n');
-    out.extend_from_slice(canonical_query(req.raw_query, presigned).as_bytes());
+    out.extend_from_slice(canonical_query(req.query, presigned).as_bytes());
     out.push(b'\n');
     for name in &names {
         out.extend_from_slice(name.as_bytes());
@@ -833,7 +833,7 @@ impl<'a> SigV4Signer<'a> {
             .collect();
         names.sort();
         names.dedup();
-        let mut query = req.raw_query.to_string();
+        let mut query = req.query.raw().to_string();
         let mut add = |k: &str, v: &str| {
             if !query.is_empty() {
                 query.push('&');
@@ -850,8 +850,9 @@ impl<'a> SigV4Signer<'a> {
         if let Some(token) = security_token {
             add("X-Amz-Security-Token", token);
         }
+        let parsed = Query::parse(&query);
         let view = RequestView {
-            raw_query: &query,
+            query: &parsed,
             ..*req
         };
         let canonical = canonical_request(&view, &names, UNSIGNED_PAYLOAD, true);
@@ -883,7 +884,12 @@ mod tests {
         query: &'a str,
         headers: &'a [(&'a str, &'a [u8])],
     ) -> RequestView<'a> {
-        RequestView::new(method, path, query, headers)
+        RequestView::new(
+            method,
+            path,
+            Box::leak(Box::new(Query::parse(query))),
+            headers,
+        )
     }
 
     fn signer() -> SigV4Signer<'static> {
@@ -1133,7 +1139,7 @@ mod tests {
         // Order on the wire is irrelevant.
         bucket_get("prefix=J&max-keys=2", sig);
         assert_eq!(
-            canonical_query("prefix=J&max-keys=2", false),
+            canonical_query(&Query::parse("prefix=J&max-keys=2"), false),
             "max-keys=2&prefix=J"
         );
     }
@@ -1197,8 +1203,9 @@ mod tests {
             .presign(&base, &["Host"], DATE, 60, Some("tok/en+=="))
             .unwrap();
         assert!(q.contains("X-Amz-Security-Token=tok%2Fen%2B%3D%3D"));
+        let parsed = Query::parse(&q);
         let r = RequestView {
-            raw_query: &q,
+            query: &parsed,
             ..base
         };
         let ctx = check(&r, NOW + 60).unwrap();
@@ -1208,7 +1215,9 @@ mod tests {
 
     #[test]
     fn presigned_query_errors() {
-        let pairs = |q: &str| super::super::decode_query(q);
+        fn pairs(q: &str) -> Query<'_> {
+            Query::parse(q)
+        }
         assert_eq!(SigV4Auth::from_query(&pairs("acl&x=1")), Ok(None));
         let no_expires = PRESIGNED_QUERY.replace("X-Amz-Expires=86400&", "");
         assert_eq!(
@@ -1393,12 +1402,15 @@ mod tests {
         // No normalisation of dot segments or double slashes.
         assert_eq!(canonical_uri("/a/./b//../c"), "/a/./b//../c");
         assert_eq!(
-            canonical_query("b=2&a=%2F&a=1&c&d=+x%20y&e=%7E!", false),
+            canonical_query(&Query::parse("b=2&a=%2F&a=1&c&d=+x%20y&e=%7E!"), false),
             "a=%2F&a=1&b=2&c=&d=%20x%20y&e=~%21"
         );
-        assert_eq!(canonical_query("X-Amz-Signature=abc&k=v", true), "k=v");
         assert_eq!(
-            canonical_query("X-Amz-Signature=abc&k=v", false),
+            canonical_query(&Query::parse("X-Amz-Signature=abc&k=v"), true),
+            "k=v"
+        );
+        assert_eq!(
+            canonical_query(&Query::parse("X-Amz-Signature=abc&k=v"), false),
             "X-Amz-Signature=abc&k=v"
         );
         let headers: &[(&str, &[u8])] = &[

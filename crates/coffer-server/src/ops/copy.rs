@@ -42,10 +42,9 @@ pub fn parse_copy_source(addressing: &Addressing, value: &str) -> ApiResult<Copy
         .or_else(|| value.strip_prefix("https://"))
         .unwrap_or(value);
     let (path, query) = value.split_once('?').unwrap_or((value, ""));
-    let version_id = coffer_proto::encoding::parse_query(query)
-        .into_iter()
-        .find(|(n, _)| n == "versionId")
-        .map(|(_, v)| v);
+    let version_id = coffer_proto::query::Query::parse(query)
+        .get("versionId")
+        .map(|v| String::from_utf8_lossy(v).into_owned());
     let path = path.strip_prefix('/').unwrap_or(path);
     let (first, rest) = path.split_once('/').ok_or_else(invalid)?;
     let bucket = match addressing.bucket_from_host(&first.to_ascii_lowercase()) {

@@ -2,7 +2,7 @@
 //! client that shows header names exactly as the server wrote them.
 
 use coffer_proto::auth::sigv4::SigV4Signer;
-use coffer_proto::auth::{cos, form_encode, RequestView};
+use coffer_proto::auth::{cos, form_encode, Query, RequestView};
 use coffer_server::{AppState, HttpConfig, ServerConfig};
 use coffer_store::model::AccountRecord;
 use coffer_store::Store;
@@ -316,7 +316,8 @@ impl Req {
                     .iter()
                     .map(|(n, v)| (n.as_str(), v.as_bytes()))
                     .collect();
-                let view = RequestView::new(&self.method, &self.path, &query, &raw);
+                let parsed = Query::parse(&query);
+                let view = RequestView::new(&self.method, &self.path, &parsed, &raw);
                 if self.signing == Signing::SigV4 {
                     let signed = signer
                         .sign(&view, &names, "UNSIGNED-PAYLOAD", &amz_date)

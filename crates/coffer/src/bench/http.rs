@@ -7,7 +7,7 @@
 
 use anyhow::{bail, Context as _};
 use coffer_proto::auth::sigv4::{self, aws_uri_encode, SigV4Signer};
-use coffer_proto::auth::{cos, RequestView};
+use coffer_proto::auth::{cos, Query, RequestView};
 use md5::{Digest as _, Md5};
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -147,10 +147,11 @@ impl Signer {
                     ("x-amz-content-sha256", sigv4::UNSIGNED_PAYLOAD.as_bytes()),
                     ("x-amz-date", amz_date.as_bytes()),
                 ];
+                let query = Query::parse(&raw_query);
                 let view = RequestView {
                     method,
                     decoded_path: &decoded_path,
-                    raw_query: &raw_query,
+                    query: &query,
                     headers: &header_view,
                 };
                 let signed = SigV4Signer::new(&self.secret_id, &self.secret_key, &self.region)
