@@ -633,6 +633,224 @@ class TestPresignedAndTransfers:
             "origin": "upload_file"}
 
 
+# ----------------------------------------------------------------------------------------
+# parts of an object and flexible checksums
+# ----------------------------------------------------------------------------------------
+
+def checksum_of(algorithm, data):
+    """The base64 checksum of `data`, computed here (zlib, hashlib, awscrt), not by Coffer."""
+    import base64
+    import zlib
+    import awscrt.checksums
+    if algorithm == "CRC32":
+        raw = zlib.crc32(data).to_bytes(4, "big")
+    elif algorithm == "CRC32C":
+        raw = awscrt.checksums.crc32c(data).to_bytes(4, "big")
+    elif algorithm == "CRC64NVME":
+        raw = awscrt.checksums.crc64nvme(data).to_bytes(8, "big")
+    else:
+        raw = hashlib.new(algorithm.lower(), data).digest()
+    return base64.b64encode(raw).decode()
+
+
+def composite_of(algorithm, parts):
+    import base64
+    digests = b"".join(base64.b64decode(checksum_of(algorithm, part)) for part in parts)
+    return "%s-%d" % (checksum_of(algorithm, digests), len(parts))
+
+
+CHECKSUM_MODES = ["when_supported", "when_required"]
+ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
+
+
+class TestPartsAndChecksums:
+    def test_get_and_head_by_part_number(self, s3_client, s3_bucket):
+        bodies = [os.urandom(5 * MiB), os.urandom(5 * MiB), b"tail"]
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="mp")["UploadId"]
+        parts = []
+        for number, body in zip((1, 3, 7), bodies):
+            etag = s3_client.upload_part(Bucket=s3_bucket, Key="mp", PartNumber=number,
+                                         UploadId=upload_id, Body=body)["ETag"]
+            parts.append({"ETag": etag, "PartNumber": number})
+        done = s3_client.complete_multipart_upload(Bucket=s3_bucket, Key="mp", UploadId=upload_id,
+                                                   MultipartUpload={"Parts": parts})
+        total = sum(len(b) for b in bodies)
+        got = s3_client.get_object(Bucket=s3_bucket, Key="mp", PartNumber=3)
+        assert status_of(got) == 206
+        assert got["PartsCount"] == 3
+        assert got["ETag"] == done["ETag"]
+        assert got["ContentLength"] == 5 * MiB
+        assert got["ContentRange"] == "bytes %d-%d/%d" % (5 * MiB, 10 * MiB - 1, total)
+        assert got["Body"].read() == bodies[1]
+        head = s3_client.head_object(Bucket=s3_bucket, Key="mp", PartNumber=7)
+        assert (head["PartsCount"], head["ContentLength"]) == (3, 4)
+        assert "PartsCount" not in s3_client.head_object(Bucket=s3_bucket, Key="mp")
+        assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="mp", PartNumber=2),
+                     416, "InvalidPartNumber")
+        assert_error(client_error(s3_client.get_object, Bucket=s3_bucket, Key="mp", PartNumber=1,
+                                  Range="bytes=0-1"), 400, "InvalidRequest")
+        s3_client.put_object(Bucket=s3_bucket, Key="single", Body=b"body")
+        single = s3_client.get_object(Bucket=s3_bucket, Key="single", PartNumber=1)
+        assert status_of(single) == 206 and single["ContentRange"] == "bytes 0-3/4"
+        assert "PartsCount" not in single and single["Body"].read() == b"body"
+        assert_error(client_error(s3_client.head_object, Bucket=s3_bucket, Key="single",
+                                  PartNumber=2), 416)
+
+    def test_get_object_attributes(self, s3_client, s3_bucket):
+        bodies = [os.urandom(5 * MiB) for _ in range(3)] + [b"last"]
+        upload_id = s3_client.create_multipart_upload(
+            Bucket=s3_bucket, Key="attrs", ChecksumAlgorithm="SHA256")["UploadId"]
+        parts = []
+        for number, body in enumerate(bodies, 1):
+            response = s3_client.upload_part(Bucket=s3_bucket, Key="attrs", PartNumber=number,
+                                             UploadId=upload_id, Body=body,
+                                             ChecksumAlgorithm="SHA256")
+            parts.append({"ETag": response["ETag"], "PartNumber": number,
+                          "ChecksumSHA256": response["ChecksumSHA256"]})
+        done = s3_client.complete_multipart_upload(Bucket=s3_bucket, Key="attrs",
+                                                   UploadId=upload_id,
+                                                   MultipartUpload={"Parts": parts})
+        wanted = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+        page = s3_client.get_object_attributes(Bucket=s3_bucket, Key="attrs",
+                                               ObjectAttributes=wanted, MaxParts=2,
+                                               PartNumberMarker=1)
+        assert page["ETag"] == done["ETag"].strip('"')
+        assert page["ObjectSize"] == sum(len(b) for b in bodies)
+        assert page["StorageClass"] == "STANDARD"
+        assert page["Checksum"] == {"ChecksumSHA256": composite_of("SHA256", bodies),
+                                    "ChecksumType": "COMPOSITE"}
+        object_parts = page["ObjectParts"]
+        assert object_parts["TotalPartsCount"] == 4
+        assert (object_parts["PartNumberMarker"], object_parts["NextPartNumberMarker"]) == (1, 3)
+        assert object_parts["MaxParts"] == 2 and object_parts["IsTruncated"] is True
+        assert [(p["PartNumber"], p["Size"], p["ChecksumSHA256"]) for p in object_parts["Parts"]] == [
+            (n, len(bodies[n - 1]), checksum_of("SHA256", bodies[n - 1])) for n in (2, 3)]
+        rest = s3_client.get_object_attributes(Bucket=s3_bucket, Key="attrs",
+                                               ObjectAttributes=["ObjectParts"],
+                                               PartNumberMarker=3)
+        assert rest["ObjectParts"]["IsTruncated"] is False
+        assert [p["PartNumber"] for p in rest["ObjectParts"]["Parts"]] == [4]
+        assert "ETag" not in rest and "LastModified" in rest
+        s3_client.put_object(Bucket=s3_bucket, Key="plain", Body=b"plain")
+        plain = s3_client.get_object_attributes(Bucket=s3_bucket, Key="plain",
+                                                ObjectAttributes=wanted)
+        assert "ObjectParts" not in plain and plain["ObjectSize"] == 5
+
+    @pytest.mark.parametrize("checksum_mode", CHECKSUM_MODES)
+    @pytest.mark.parametrize("algorithm", ALGORITHMS)
+    def test_multipart_upload_with_checksums(self, coffer_server, s3_bucket, algorithm,
+                                             checksum_mode):
+        client = make_s3_client(coffer_server, request_checksum_calculation=checksum_mode)
+        bodies = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(1000)]
+        created = client.create_multipart_upload(Bucket=s3_bucket, Key="mp",
+                                                 ChecksumAlgorithm=algorithm)
+        assert created["ChecksumAlgorithm"] == algorithm
+        kind = "FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE"
+        assert created["ChecksumType"] == kind
+        field = "Checksum" + algorithm
+        parts = []
+        for number, body in enumerate(bodies, 1):
+            response = client.upload_part(Bucket=s3_bucket, Key="mp", PartNumber=number,
+                                          UploadId=created["UploadId"], Body=body,
+                                          ChecksumAlgorithm=algorithm)
+            assert response[field] == checksum_of(algorithm, body)
+            parts.append({"ETag": response["ETag"], "PartNumber": number, field: response[field]})
+        listed = client.list_parts(Bucket=s3_bucket, Key="mp", UploadId=created["UploadId"])
+        assert (listed["ChecksumAlgorithm"], listed["ChecksumType"]) == (algorithm, kind)
+        assert [p[field] for p in listed["Parts"]] == [p[field] for p in parts]
+        done = client.complete_multipart_upload(Bucket=s3_bucket, Key="mp",
+                                                UploadId=created["UploadId"],
+                                                MultipartUpload={"Parts": parts})
+        expected = (checksum_of(algorithm, b"".join(bodies)) if kind == "FULL_OBJECT"
+                    else composite_of(algorithm, bodies))
+        assert (done[field], done["ChecksumType"]) == (expected, kind)
+        head = client.head_object(Bucket=s3_bucket, Key="mp", ChecksumMode="ENABLED")
+        assert (head[field], head["ChecksumType"]) == (expected, kind)
+        assert field not in client.head_object(Bucket=s3_bucket, Key="mp")
+        # botocore validates the part's body against the part's checksum.
+        part = client.get_object(Bucket=s3_bucket, Key="mp", PartNumber=2, ChecksumMode="ENABLED")
+        assert part[field] == checksum_of(algorithm, bodies[1])
+        assert part["Body"].read() == bodies[1]
+        whole = client.get_object(Bucket=s3_bucket, Key="mp", ChecksumMode="ENABLED")
+        assert whole["Body"].read() == b"".join(bodies)
+
+    @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C"])
+    def test_full_object_crc_multipart(self, s3_client, s3_bucket, algorithm):
+        bodies = [os.urandom(5 * MiB), os.urandom(123)]
+        created = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="full",
+                                                    ChecksumAlgorithm=algorithm,
+                                                    ChecksumType="FULL_OBJECT")
+        assert created["ChecksumType"] == "FULL_OBJECT"
+        field = "Checksum" + algorithm
+        parts = [{"ETag": s3_client.upload_part(Bucket=s3_bucket, Key="full", PartNumber=n,
+                                                UploadId=created["UploadId"], Body=body,
+                                                ChecksumAlgorithm=algorithm)["ETag"],
+                  "PartNumber": n} for n, body in enumerate(bodies, 1)]
+        expected = checksum_of(algorithm, b"".join(bodies))
+        done = s3_client.complete_multipart_upload(
+            Bucket=s3_bucket, Key="full", UploadId=created["UploadId"],
+            MultipartUpload={"Parts": parts}, ChecksumType="FULL_OBJECT",
+            **{field: expected})
+        assert (done[field], done["ChecksumType"]) == (expected, "FULL_OBJECT")
+
+    def test_mismatched_part_checksum_is_refused(self, s3_client, s3_bucket):
+        upload_id = s3_client.create_multipart_upload(Bucket=s3_bucket, Key="bad",
+                                                      ChecksumAlgorithm="SHA256")["UploadId"]
+        error = client_error(s3_client.upload_part, Bucket=s3_bucket, Key="bad", PartNumber=1,
+                             UploadId=upload_id, Body=b"data",
+                             ChecksumSHA256=checksum_of("SHA256", b"other"))
+        assert_error(error, 400, "BadDigest")
+        response = s3_client.upload_part(Bucket=s3_bucket, Key="bad", PartNumber=1,
+                                         UploadId=upload_id, Body=b"data",
+                                         ChecksumAlgorithm="SHA256")
+        error = client_error(s3_client.complete_multipart_upload, Bucket=s3_bucket, Key="bad",
+                             UploadId=upload_id, MultipartUpload={"Parts": [
+                                 {"ETag": response["ETag"], "PartNumber": 1,
+                                  "ChecksumSHA256": checksum_of("SHA256", b"other")}]})
+        assert_error(error, 400, "InvalidPart")
+
+    @pytest.mark.parametrize("checksum_mode", CHECKSUM_MODES)
+    @pytest.mark.parametrize("algorithm", ALGORITHMS)
+    def test_put_object_with_checksum_algorithm(self, coffer_server, s3_bucket, algorithm,
+                                                checksum_mode):
+        client = make_s3_client(coffer_server, request_checksum_calculation=checksum_mode)
+        data = os.urandom(300000)
+        field = "Checksum" + algorithm
+        put = client.put_object(Bucket=s3_bucket, Key="obj", Body=data,
+                                ChecksumAlgorithm=algorithm)
+        assert put[field] == checksum_of(algorithm, data)
+        head = client.head_object(Bucket=s3_bucket, Key="obj", ChecksumMode="ENABLED")
+        assert (head[field], head["ChecksumType"]) == (checksum_of(algorithm, data), "FULL_OBJECT")
+        got = client.get_object(Bucket=s3_bucket, Key="obj", ChecksumMode="ENABLED")
+        assert got["Body"].read() == data
+        attributes = client.get_object_attributes(Bucket=s3_bucket, Key="obj",
+                                                  ObjectAttributes=["Checksum"])
+        assert attributes["Checksum"][field] == checksum_of(algorithm, data)
+
+    @pytest.mark.parametrize("checksum_mode", CHECKSUM_MODES)
+    def test_default_checksum_of_plain_uploads(self, coffer_server, s3_bucket, checksum_mode):
+        """Default boto3 sends CRC32 by itself; without it, Coffer adds CRC-64/NVME as S3."""
+        client = make_s3_client(coffer_server, request_checksum_calculation=checksum_mode)
+        data = os.urandom(70000)
+        client.put_object(Bucket=s3_bucket, Key="plain", Body=data)
+        head = client.head_object(Bucket=s3_bucket, Key="plain", ChecksumMode="ENABLED")
+        if checksum_mode == "when_supported":
+            assert head["ChecksumCRC32"] == checksum_of("CRC32", data)
+        else:
+            assert head["ChecksumCRC64NVME"] == checksum_of("CRC64NVME", data)
+        config = boto3.s3.transfer.TransferConfig(multipart_threshold=5 * MiB,
+                                                  multipart_chunksize=5 * MiB)
+        big = os.urandom(11 * MiB)
+        client.upload_fileobj(io.BytesIO(big), s3_bucket, "big", Config=config)
+        out = io.BytesIO()
+        client.download_fileobj(s3_bucket, "big", out, Config=config)
+        assert out.getvalue() == big
+        copied = client.copy_object(Bucket=s3_bucket, Key="copy",
+                                    CopySource={"Bucket": s3_bucket, "Key": "plain"},
+                                    ChecksumAlgorithm="SHA256")
+        assert copied["CopyObjectResult"]["ChecksumSHA256"] == checksum_of("SHA256", data)
+
+
 class TestInterop:
     def test_object_written_by_boto3_is_read_by_cos_sdk(self, coffer_server, s3_client):
         bucket = "%s-%s" % (unique_name("interop", 12), APPID)

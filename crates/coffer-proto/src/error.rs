@@ -129,6 +129,8 @@ error_codes! {
     PreconditionFailed => 412, "At least one of the preconditions you specified did not hold.";
     /// The range cannot be satisfied.
     InvalidRange => 416, "The requested range is not satisfiable.";
+    /// The object has no part of the number a GET or HEAD `?partNumber=` asks for.
+    InvalidPartNumber => 416, "The requested partnumber is not satisfiable";
     /// The request body is too large for this operation.
     MaxMessageLengthExceeded => 400, "Your request was too big.";
     /// The request was not understood by the HTTP layer.

@@ -4,6 +4,7 @@
 
 use crate::http::BodyError;
 use coffer_proto::auth::AuthError;
+use coffer_proto::checksum::ChecksumAlgorithm;
 use coffer_proto::ErrorCode;
 use coffer_store::StoreError;
 
@@ -90,6 +91,27 @@ impl From<StoreError> for ApiError {
                 ErrorCode::EntityTooSmall,
                 format!("Part {n} is smaller than the minimum allowed part size."),
             ),
+            StoreError::PartChecksumMissing {
+                part_number,
+                algorithm,
+            } => ApiError::with_message(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {part_number} in the request.",
+                    algorithm.lower_name()
+                ),
+            ),
+            StoreError::ChecksumTypeMismatch { expected } => ApiError::with_message(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "The upload was created using the {} checksum mode. The complete request must use the same checksum mode.",
+                    expected.as_str()
+                ),
+            ),
+            StoreError::ChecksumAlgorithmMismatch { expected, actual } => {
+                checksum_type_mismatch(Some(expected), Some(actual))
+            }
+            StoreError::ChecksumMismatch(algorithm) => checksum_mismatch(algorithm),
             other => ApiError::internal(other),
         }
     }
@@ -129,6 +151,34 @@ impl From<AuthError> for ApiError {
         }
         error
     }
+}
+
+/// `400 InvalidRequest` for a checksum in another algorithm than the one expected (`None`:
+/// no checksum), in S3's words.
+pub fn checksum_type_mismatch(
+    expected: Option<ChecksumAlgorithm>,
+    actual: Option<ChecksumAlgorithm>,
+) -> ApiError {
+    let name = |a: Option<ChecksumAlgorithm>| a.map_or("null", ChecksumAlgorithm::lower_name);
+    ApiError::with_message(
+        ErrorCode::InvalidRequest,
+        format!(
+            "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+            name(expected),
+            name(actual)
+        ),
+    )
+}
+
+/// `400 BadDigest` for a checksum that does not match the data, in S3's words.
+pub fn checksum_mismatch(algorithm: ChecksumAlgorithm) -> ApiError {
+    ApiError::with_message(
+        ErrorCode::BadDigest,
+        format!(
+            "The {} you specified did not match the calculated checksum.",
+            algorithm.name()
+        ),
+    )
 }
 
 /// Shorthand for handler results.

@@ -10,7 +10,7 @@ use crate::access::{Access, Permission};
 use crate::context::Ctx;
 use crate::error::ApiResult;
 use crate::http::Response;
-use crate::ops::{admin, bucket, copy, delete_many, list, multipart, object, service};
+use crate::ops::{admin, attributes, bucket, copy, delete_many, list, multipart, object, service};
 use crate::payload::Payload;
 use coffer_proto::ErrorCode;
 use std::future::Future;
@@ -48,6 +48,17 @@ pub enum Body {
     Document(usize),
     /// Object data streamed to storage (at most 5 GiB per request).
     Stream,
+}
+
+/// What the `x-amz-checksum-<algorithm>` header (or `x-amz-trailer`) of a request is a
+/// checksum of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumHeaders {
+    /// Of the request body: the pipeline verifies the payload against it, whatever the
+    /// operation (object data, a part, an XML document).
+    Body,
+    /// Of the object the operation makes (CompleteMultipartUpload): the handler checks it.
+    Object,
 }
 
 /// Largest XML request body accepted (DeleteObjects with 1000 long keys, Complete with
@@ -92,6 +103,8 @@ pub struct Operation {
     pub cos_unsigned_filters: bool,
     /// The body it reads.
     pub body: Body,
+    /// What its `x-amz-checksum-*` headers are a checksum of.
+    pub checksum_headers: ChecksumHeaders,
     /// Its handler.
     pub handler: Handler,
 }
@@ -152,6 +165,7 @@ const BASE: Operation = Operation {
     filters: &[],
     cos_unsigned_filters: false,
     body: Body::Empty,
+    checksum_headers: ChecksumHeaders::Body,
     handler: handler!(|_ctx| async { Err(ErrorCode::NotImplemented.into()) }),
 };
 
@@ -286,6 +300,14 @@ pub static OPERATIONS: &[Operation] = &[
         ..BASE
     },
     Operation {
+        name: "GetObjectAttributes",
+        selector: &["attributes"],
+        access: Access::Object(Permission::Read),
+        params: &["versionId"],
+        handler: handler!(|ctx| attributes::get_object_attributes(ctx)),
+        ..BASE
+    },
+    Operation {
         name: "ListParts",
         selector: &["uploadId"],
         access: Access::Bucket(Permission::Read),
@@ -296,7 +318,7 @@ pub static OPERATIONS: &[Operation] = &[
     Operation {
         name: "GetObject",
         access: Access::Object(Permission::Read),
-        params: &["versionId", "response-*"],
+        params: &["versionId", "response-*", "partNumber"],
         handler: handler!(|ctx| object::get_object(ctx, false)),
         ..BASE
     },
@@ -304,7 +326,7 @@ pub static OPERATIONS: &[Operation] = &[
         name: "HeadObject",
         method: "HEAD",
         access: Access::Object(Permission::Read),
-        params: &["versionId", "response-*"],
+        params: &["versionId", "response-*", "partNumber"],
         handler: handler!(|ctx| object::get_object(ctx, true)),
         ..BASE
     },
@@ -372,6 +394,7 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["uploadId"],
         access: Access::Bucket(Permission::Write),
         body: Body::Document(MAX_XML_BODY),
+        checksum_headers: ChecksumHeaders::Object,
         handler: handler!(|ctx, payload| multipart::complete(ctx, payload)),
         ..BASE
     },
@@ -568,6 +591,15 @@ mod tests {
             ("GET b/k?versionId=null", false, Ok("GetObject")),
             ("GET b/k?uploadId=x", false, Ok("ListParts")),
             ("GET b/k?acl", false, Ok("GetObjectAcl")),
+            ("GET b/k?attributes", false, Ok("GetObjectAttributes")),
+            ("HEAD b/k?attributes", false, Err(NotImplemented)),
+            ("GET b/k?partNumber=2", false, Ok("GetObject")),
+            ("HEAD b/k?partNumber=2", false, Ok("HeadObject")),
+            (
+                "GET b/k?partNumber=2&uploadId=x",
+                false,
+                Err(NotImplemented),
+            ),
             ("PUT b/k?acl", false, Err(NotImplemented)),
             ("GET b/k?symlink", false, Err(NotImplemented)),
             ("PUT b/k?symlink", false, Err(NotImplemented)),
@@ -623,6 +655,7 @@ mod tests {
         .expect("GetObject");
         assert!(get.must_sign_param("response-content-type", true, true));
         assert!(get.must_sign_param("versionId", true, false));
+        assert!(get.must_sign_param("partNumber", true, true));
         assert!(!get.reads_param("uploadId"));
         let list = route(RouteInput {
             method: "GET",

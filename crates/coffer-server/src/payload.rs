@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::RequestBody;
 use bytes::Bytes;
 use coffer_proto::auth::chunked::ChunkedDecoder;
-use coffer_proto::checksum::FlexibleChecksum;
+use coffer_proto::checksum::{ChecksumAlgorithm, FlexibleChecksum};
 use coffer_proto::ErrorCode;
 use sha2::{Digest, Sha256};
 
@@ -29,35 +29,81 @@ pub struct ChecksumCheck {
     expected: Option<String>,
 }
 
+/// Headers of the `x-amz-checksum-` family that do not carry a checksum of the body.
+const CHECKSUM_PARAMETER_HEADERS: &[&str] = &[
+    "x-amz-checksum-mode",
+    "x-amz-checksum-algorithm",
+    "x-amz-checksum-type",
+];
+
 impl ChecksumCheck {
-    /// The check a request asks for, if any.
-    pub fn from_headers(
-        header: impl Fn(&str) -> Option<String>,
+    /// The check a request's headers ask for, if any: one `x-amz-checksum-<algorithm>`
+    /// header, or an `x-amz-trailer` naming one. Refused (`400 InvalidRequest`, as S3): two
+    /// checksum headers, an algorithm Coffer does not support, and an
+    /// `x-amz-sdk-checksum-algorithm` that no checksum header or trailer carries.
+    pub fn from_headers<'h>(
+        headers: impl Iterator<Item = (&'h str, &'h str)>,
     ) -> ApiResult<Option<ChecksumCheck>> {
-        for algorithm in ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"] {
-            let name = format!("x-amz-checksum-{algorithm}");
-            if let Some(value) = header(&name) {
-                let checksum = FlexibleChecksum::named(algorithm)
-                    .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest))?;
-                return Ok(Some(ChecksumCheck {
-                    checksum,
-                    expected: Some(value),
-                }));
+        let mut given: Option<(ChecksumAlgorithm, String)> = None;
+        let mut trailer = None;
+        let mut sdk_algorithm = None;
+        for (name, value) in headers {
+            let lower = name.to_ascii_lowercase();
+            if lower == "x-amz-trailer" {
+                trailer = Some(value.trim().to_string());
+            } else if lower == "x-amz-sdk-checksum-algorithm" {
+                sdk_algorithm = Some(value.trim().to_string());
+            } else if lower.starts_with("x-amz-checksum-")
+                && !CHECKSUM_PARAMETER_HEADERS.contains(&lower.as_str())
+            {
+                let algorithm = ChecksumAlgorithm::parse(&lower).ok_or_else(|| {
+                    ApiError::with_message(
+                        ErrorCode::InvalidRequest,
+                        format!(
+                            "The checksum header {lower} names an algorithm that is not supported."
+                        ),
+                    )
+                })?;
+                if given.is_some() {
+                    return Err(ApiError::with_message(
+                        ErrorCode::InvalidRequest,
+                        "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                    ));
+                }
+                given = Some((algorithm, value.to_string()));
             }
         }
-        if let Some(trailer) = header("x-amz-trailer") {
-            let checksum = FlexibleChecksum::named(&trailer).ok_or_else(|| {
-                ApiError::with_message(
+        let check = match (given, trailer) {
+            (Some((algorithm, value)), _) => Some(ChecksumCheck {
+                checksum: algorithm.hasher(),
+                expected: Some(value),
+            }),
+            (None, Some(trailer)) => {
+                let algorithm = ChecksumAlgorithm::parse(&trailer).ok_or_else(|| {
+                    ApiError::with_message(
+                        ErrorCode::InvalidRequest,
+                        format!("Unsupported trailer {trailer}."),
+                    )
+                })?;
+                Some(ChecksumCheck {
+                    checksum: algorithm.hasher(),
+                    expected: None,
+                })
+            }
+            (None, None) => None,
+        };
+        if let Some(named) = sdk_algorithm {
+            let carried = check.as_ref().map(|c| c.checksum.kind());
+            if ChecksumAlgorithm::parse(&named).is_none()
+                || ChecksumAlgorithm::parse(&named) != carried
+            {
+                return Err(ApiError::with_message(
                     ErrorCode::InvalidRequest,
-                    format!("Unsupported trailer {trailer}."),
-                )
-            })?;
-            return Ok(Some(ChecksumCheck {
-                checksum,
-                expected: None,
-            }));
+                    "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.",
+                ));
+            }
         }
-        Ok(None)
+        Ok(check)
     }
 }
 
@@ -68,8 +114,8 @@ pub struct Payload<'r, 'b> {
     decoded_length: Option<u64>,
     finished: bool,
     checksum: Option<ChecksumCheck>,
-    /// The verified `(header name, value)` once the payload ended.
-    verified_checksum: Option<(String, String)>,
+    /// The verified algorithm and binary digest once the payload ended.
+    verified_checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Payload<'_, '_> {
@@ -108,8 +154,15 @@ impl<'r, 'b> Payload<'r, 'b> {
         }
     }
 
-    /// The `x-amz-checksum-*` header and value the payload was verified against, to echo.
-    pub fn verified_checksum(&self) -> Option<(String, String)> {
+    /// The algorithm of the `x-amz-checksum-*` the payload is checked against (known before
+    /// the body is read).
+    pub fn checksum_algorithm(&self) -> Option<ChecksumAlgorithm> {
+        self.checksum.as_ref().map(|check| check.checksum.kind())
+    }
+
+    /// The flexible checksum (algorithm, binary digest) the payload was verified against,
+    /// once it has been read to its end.
+    pub fn verified_checksum(&self) -> Option<(ChecksumAlgorithm, Vec<u8>)> {
         self.verified_checksum.clone()
     }
 
@@ -136,17 +189,12 @@ impl<'r, 'b> Payload<'r, 'b> {
                         format!("The trailer {name} is missing."),
                     ));
                 };
-                let actual = check.checksum.finish_base64();
+                let digest = check.checksum.finish();
+                let actual = coffer_proto::checksum::encode_checksum(&digest);
                 if actual != expected.trim() {
-                    return Err(ApiError::with_message(
-                        ErrorCode::BadDigest,
-                        format!(
-                            "The {} you specified did not match the calculated checksum.",
-                            check.checksum.algorithm().to_ascii_uppercase()
-                        ),
-                    ));
+                    return Err(crate::error::checksum_mismatch(check.checksum.kind()));
                 }
-                self.verified_checksum = Some((name, actual));
+                self.verified_checksum = Some((check.checksum.kind(), digest));
                 Ok(())
             }
         }

@@ -10,7 +10,7 @@ use crate::auth::{authenticate, check_coverage, dialect_of, header_refs, AuthInp
 use crate::context::{error_resource, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Handler, Rejection, Request, RequestBody, Response};
-use crate::operations::{route, CopySource, RouteInput, Scope};
+use crate::operations::{route, ChecksumHeaders, CopySource, RouteInput, Scope};
 use crate::payload::{ChecksumCheck, Payload};
 use crate::state::AppState;
 use bytes::Bytes;
@@ -272,7 +272,13 @@ async fn run(ctx: &Ctx, body: &mut RequestBody<'_>) -> ApiResult<Response> {
     let decoded_length = ctx
         .header("x-amz-decoded-content-length")
         .and_then(|v| v.parse::<u64>().ok());
-    let checksum = ChecksumCheck::from_headers(|name| ctx.header(name).map(str::to_string))?;
+    let checksum = match ctx.operation.checksum_headers {
+        ChecksumHeaders::Body => ChecksumCheck::from_headers(
+            ctx.headers()
+                .filter_map(|(name, value)| Some((name, std::str::from_utf8(value).ok()?))),
+        )?,
+        ChecksumHeaders::Object => None,
+    };
     let mut payload = Payload::new(body, ctx.payload_check.clone(), decoded_length, checksum);
     (ctx.operation.handler)(ctx, &mut payload).await
 }

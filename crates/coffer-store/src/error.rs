@@ -1,5 +1,6 @@
 //! The storage layer's error type.
 
+use coffer_proto::checksum::{ChecksumAlgorithm, ChecksumType};
 use std::io;
 
 /// Why a storage operation failed. Variants other than [`StoreError::Internal`] and
@@ -28,6 +29,32 @@ pub enum StoreError {
     /// A part named at completion was not uploaded or its ETag differs.
     #[error("invalid part {0}")]
     InvalidPart(u32),
+    /// A completion of an upload with a COMPOSITE checksum the client chose does not give
+    /// the checksum of this part.
+    #[error("the checksum of part {part_number} is missing")]
+    PartChecksumMissing {
+        /// The part.
+        part_number: u32,
+        /// The upload's algorithm.
+        algorithm: ChecksumAlgorithm,
+    },
+    /// The checksum type a completion names is not the upload's.
+    #[error("the upload's checksum type is {expected:?}")]
+    ChecksumTypeMismatch {
+        /// The upload's type.
+        expected: ChecksumType,
+    },
+    /// A checksum was given in another algorithm than the one the upload or object has.
+    #[error("checksum algorithm {actual:?} where {expected:?} was expected")]
+    ChecksumAlgorithmMismatch {
+        /// The algorithm expected.
+        expected: ChecksumAlgorithm,
+        /// The algorithm given.
+        actual: ChecksumAlgorithm,
+    },
+    /// The object checksum a client gave is not the one computed.
+    #[error("the {0:?} checksum does not match")]
+    ChecksumMismatch(ChecksumAlgorithm),
     /// A non-last part is under the minimum size.
     #[error("part {0} too small")]
     EntityTooSmall(u32),

@@ -1,8 +1,10 @@
 //! The records the store persists: accounts, buckets, object versions, uploads and parts.
 //!
 //! Every record is written with a leading format-version byte (see [`crate::codec`]) so that
-//! later releases can migrate old data instead of misreading it.
+//! later releases can migrate old data instead of misreading it; the older formats and how
+//! they are read are in [`crate::migrate`].
 
+use coffer_proto::checksum::{checksum_value, ChecksumAlgorithm, ChecksumType};
 use serde::{Deserialize, Serialize};
 
 /// A blob's identity: 128 random bits, written as 32 hex digits in file names.
@@ -173,6 +175,141 @@ pub struct ObjectVersion {
     pub owner_uin: String,
     /// The bytes.
     pub data: DataLocation,
+    /// For a completed multipart upload, its parts in order (empty for other objects, and
+    /// for multipart objects completed before parts were recorded: see
+    /// [`ObjectVersion::part_count`]).
+    pub parts: Vec<ObjectPart>,
+    /// The S3 flexible checksum (`x-amz-checksum-*`), if the object has one (objects written
+    /// before checksums were recorded have none).
+    pub checksum: Option<ObjectChecksum>,
+}
+
+impl ObjectVersion {
+    /// The number of parts of a multipart object: its recorded parts, or for an object
+    /// completed before parts were recorded, the `-N` of its ETag. `None` for other objects.
+    pub fn part_count(&self) -> Option<u32> {
+        if self.kind != ObjectKind::Multipart {
+            return None;
+        }
+        if !self.parts.is_empty() {
+            return u32::try_from(self.parts.len()).ok();
+        }
+        self.etag
+            .trim_matches('"')
+            .rsplit_once('-')
+            .and_then(|(_, count)| count.parse().ok())
+    }
+
+    /// The part numbered `part_number` (as completed: numbers may have gaps) and the offset
+    /// of its first byte in the object.
+    pub fn part(&self, part_number: u32) -> Option<(&ObjectPart, u64)> {
+        let mut offset = 0;
+        for part in &self.parts {
+            if part.part_number == part_number {
+                return Some((part, offset));
+            }
+            offset += part.size;
+        }
+        None
+    }
+}
+
+/// One part of a completed multipart object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectPart {
+    /// The number it was uploaded and completed with (1..=10000).
+    pub part_number: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// Its binary digest in the object's checksum algorithm, when the object has one.
+    pub checksum: Option<Vec<u8>>,
+}
+
+/// An object's flexible checksum. The algorithm is persisted by name, so the order of
+/// [`ChecksumAlgorithm`]'s variants never changes what a record means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectChecksum {
+    /// The algorithm.
+    #[serde(with = "algorithm_by_name")]
+    pub algorithm: ChecksumAlgorithm,
+    /// Full-object, or composite of the part checksums.
+    #[serde(with = "type_by_name")]
+    pub kind: ChecksumType,
+    /// The binary digest (for a composite checksum, the digest of the part digests).
+    pub digest: Vec<u8>,
+    /// For a composite checksum, how many parts it was made from (its `-N`).
+    pub parts: u32,
+}
+
+impl ObjectChecksum {
+    /// The full-object checksum `digest` of `algorithm` (single PUTs).
+    pub fn full_object(algorithm: ChecksumAlgorithm, digest: Vec<u8>) -> ObjectChecksum {
+        ObjectChecksum {
+            algorithm,
+            kind: ChecksumType::FullObject,
+            digest,
+            parts: 0,
+        }
+    }
+
+    /// The value as served in `x-amz-checksum-<algorithm>`: base64, with `-N` when composite.
+    pub fn value(&self) -> String {
+        checksum_value(&self.digest, self.kind, self.parts)
+    }
+}
+
+/// The checksum a multipart upload computes for its parts and the object it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadChecksum {
+    /// The algorithm.
+    #[serde(with = "algorithm_by_name")]
+    pub algorithm: ChecksumAlgorithm,
+    /// How the object's checksum is derived from the parts'.
+    #[serde(with = "type_by_name")]
+    pub kind: ChecksumType,
+    /// Whether the client chose it (`x-amz-checksum-algorithm`); `false` for the default
+    /// CRC-64/NVME every other upload gets, which parts need not carry and which is not
+    /// echoed as the upload's algorithm.
+    pub requested: bool,
+}
+
+/// Serde for a [`ChecksumAlgorithm`] as its name (`CRC32C`).
+mod algorithm_by_name {
+    use coffer_proto::checksum::ChecksumAlgorithm;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        algorithm: &ChecksumAlgorithm,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(algorithm.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ChecksumAlgorithm, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        ChecksumAlgorithm::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown checksum algorithm {name}")))
+    }
+}
+
+/// Serde for a [`ChecksumType`] as its name (`FULL_OBJECT`).
+mod type_by_name {
+    use coffer_proto::checksum::ChecksumType;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(kind: &ChecksumType, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(kind.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ChecksumType, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        ChecksumType::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown checksum type {name}")))
+    }
 }
 
 /// An in-progress multipart upload.
@@ -188,6 +325,9 @@ pub struct UploadRecord {
     pub attributes: ObjectAttributes,
     /// Who initiated it.
     pub owner_uin: String,
+    /// The checksum its parts and object get (`None` for uploads begun before checksums
+    /// were recorded).
+    pub checksum: Option<UploadChecksum>,
 }
 
 /// One uploaded part.
@@ -205,6 +345,9 @@ pub struct PartRecord {
     pub last_modified_ms: i64,
     /// The part's bytes.
     pub extents: Vec<Extent>,
+    /// Its binary digest in the upload's checksum algorithm (`None` for parts uploaded
+    /// before checksums were recorded).
+    pub checksum: Option<Vec<u8>>,
 }
 
 impl PartRecord {
@@ -245,6 +388,8 @@ pub struct CompletedUpload {
     /// When the receipt stops answering retries and may be pruned (milliseconds since the
     /// epoch).
     pub expires_ms: i64,
+    /// The flexible checksum of the object made, if it has one.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 impl CompletedUpload {
@@ -352,6 +497,12 @@ mod tests {
             size: 2,
             completed_ms: 10,
             expires_ms: 20,
+            checksum: Some(ObjectChecksum {
+                algorithm: ChecksumAlgorithm::Sha256,
+                kind: ChecksumType::Composite,
+                digest: vec![7; 32],
+                parts: 2,
+            }),
         };
         let ab = "ab".repeat(16);
         let one = "01".repeat(16);
@@ -365,10 +516,14 @@ mod tests {
         assert!(!same(&[(1, &ab), (3, &one), (4, &one)]));
         assert!(receipt.is_live(19) && !receipt.is_live(20));
         let bytes = crate::codec::encode(&receipt).expect("encodes");
-        assert_eq!(bytes[0], crate::codec::FORMAT_V1);
+        assert_eq!(bytes[0], crate::codec::FORMAT_V2);
         assert_eq!(
             crate::codec::decode::<CompletedUpload>(&bytes).expect("decodes"),
             receipt
+        );
+        assert_eq!(
+            receipt.checksum.map(|c| c.value()),
+            Some("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=-2".to_string())
         );
     }
 }

@@ -1,5 +1,6 @@
-//! Staging an upload's bytes: streamed to a new blob (or kept inline when small) while MD5
-//! and CRC-64 are computed, then made durable — steps 1 and 3 of the write path.
+//! Staging an upload's bytes: streamed to a new blob (or kept inline when small) while MD5,
+//! CRC-64 and, when asked, a flexible checksum are computed, then made durable — steps 1 and
+//! 3 of the write path.
 //!
 //! Large bodies are handed to a blocking thread through a small bounded channel, so that the
 //! network task keeps reading while the previous chunk is hashed and written: memory per
@@ -9,7 +10,7 @@ use crate::blob::{BlobStore, BlobWriter};
 use crate::error::{StoreError, StoreResult};
 use crate::model::BlobId;
 use bytes::Bytes;
-use coffer_proto::checksum::Crc64;
+use coffer_proto::checksum::{ChecksumAlgorithm, Crc64, FlexibleChecksum};
 use md5::{Digest as _, Md5};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -30,6 +31,10 @@ pub struct StagedData {
     pub md5: [u8; 16],
     /// CRC-64/XZ.
     pub crc64: u64,
+    /// The flexible checksum (algorithm, binary digest) of the bytes: computed here when the
+    /// writer was asked for one, or set by the caller to the one a client sent and the
+    /// payload was verified against.
+    pub checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
     /// Where the bytes are.
     pub(crate) location: StagedLocation,
 }
@@ -73,14 +78,16 @@ enum Message {
 struct Hashers {
     md5: Md5,
     crc: Crc64,
+    flexible: Option<FlexibleChecksum>,
     size: u64,
 }
 
 impl Hashers {
-    fn new() -> Self {
+    fn new(checksum: Option<ChecksumAlgorithm>) -> Self {
         Hashers {
             md5: Md5::new(),
             crc: Crc64::new(),
+            flexible: checksum.map(ChecksumAlgorithm::hasher),
             size: 0,
         }
     }
@@ -88,7 +95,20 @@ impl Hashers {
     fn update(&mut self, data: &[u8]) {
         self.md5.update(data);
         self.crc.update(data);
+        if let Some(flexible) = self.flexible.as_mut() {
+            flexible.update(data);
+        }
         self.size += data.len() as u64;
+    }
+
+    fn staged(self, location: StagedLocation) -> StagedData {
+        StagedData {
+            size: self.size,
+            md5: self.md5.finalize().into(),
+            crc64: self.crc.value(),
+            checksum: self.flexible.map(|f| (f.kind(), f.finish())),
+            location,
+        }
     }
 }
 
@@ -128,11 +148,13 @@ impl std::fmt::Debug for ObjectWriter {
 
 impl ObjectWriter {
     /// A writer; `size_hint` (the declared length, if any) decides up front whether the
-    /// bytes go inline. Parts never go inline (`allow_inline = false`).
+    /// bytes go inline. Parts never go inline (`allow_inline = false`). `checksum` is a
+    /// flexible checksum to compute besides MD5 and CRC-64.
     pub(crate) fn new(
         blobs: Arc<dyn BlobStore>,
         size_hint: Option<u64>,
         allow_inline: bool,
+        checksum: Option<ChecksumAlgorithm>,
     ) -> StoreResult<ObjectWriter> {
         let inline_possible =
             allow_inline && size_hint.is_none_or(|size| size <= INLINE_MAX as u64);
@@ -145,10 +167,10 @@ impl ObjectWriter {
             let capacity = size_hint.map_or(8 * 1024, |s| s as usize);
             writer.mode = Some(Mode::Buffering {
                 buffer: Vec::with_capacity(capacity),
-                hashers: Hashers::new(),
+                hashers: Hashers::new(checksum),
             });
         } else {
-            writer.mode = Some(writer.start_streaming(Hashers::new(), Vec::new())?);
+            writer.mode = Some(writer.start_streaming(Hashers::new(checksum), Vec::new())?);
         }
         Ok(writer)
     }
@@ -227,12 +249,9 @@ impl ObjectWriter {
     /// Ends the body: makes the bytes durable and returns their digests.
     pub async fn finish(mut self) -> StoreResult<StagedData> {
         match self.mode.take() {
-            Some(Mode::Buffering { buffer, hashers }) => Ok(StagedData {
-                size: hashers.size,
-                md5: hashers.md5.finalize().into(),
-                crc64: hashers.crc.value(),
-                location: StagedLocation::Inline(buffer),
-            }),
+            Some(Mode::Buffering { buffer, hashers }) => {
+                Ok(hashers.staged(StagedLocation::Inline(buffer)))
+            }
             Some(Mode::Streaming {
                 sender,
                 worker,
@@ -256,12 +275,7 @@ impl ObjectWriter {
                 let hashers = hasher
                     .await
                     .map_err(|e| StoreError::Internal(format!("hashing task: {e}")))?;
-                Ok(StagedData {
-                    size: hashers.size,
-                    md5: hashers.md5.finalize().into(),
-                    crc64: hashers.crc.value(),
-                    location: StagedLocation::Blob(guard),
-                })
+                Ok(hashers.staged(StagedLocation::Blob(guard)))
             }
             None => Err(StoreError::Internal(
                 "object writer used after an error".into(),
@@ -378,7 +392,7 @@ async fn hash_stage(mut receiver: mpsc::Receiver<Bytes>, mut hashers: Hashers) -
             {
                 Ok(hashers) => hashers,
                 // The blocking pool is shutting down: the upload cannot finish anyway.
-                Err(_) => return Hashers::new(),
+                Err(_) => return Hashers::new(None),
             };
         }
         if closed {

@@ -13,14 +13,17 @@ use crate::meta::{
 };
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, CompletedPart, CompletedUpload, DataLocation, Extent,
-    ObjectAttributes, ObjectKind, ObjectVersion, PartRecord, PutOptions, UploadRecord,
-    WriteCondition,
+    ObjectAttributes, ObjectChecksum, ObjectKind, ObjectPart, ObjectVersion, PartRecord,
+    PutOptions, UploadChecksum, UploadRecord, WriteCondition,
 };
 use crate::pacing::Pacer;
 use crate::pins::{BlobPins, PinGuard};
 use crate::staging::{ObjectWriter, StagedData, StagedLocation};
 use bytes::Bytes;
-use coffer_proto::checksum::{crc64_combine, etag_from_md5, multipart_etag};
+use coffer_proto::checksum::{
+    combine_full_object, composite_digest, crc64_combine, decode_checksum, etag_from_md5,
+    multipart_etag, ChecksumAlgorithm, ChecksumType,
+};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +53,31 @@ pub struct RequestedPart {
     pub part_number: u32,
     /// The ETag the client sent (quotes optional).
     pub etag: String,
+    /// A checksum the client sent for the part (`<ChecksumSHA256>` …): algorithm and the
+    /// base64 value as sent.
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+}
+
+/// What a multipart completion must find true before it commits: the write condition on
+/// the key, and what the client says of the object's checksum.
+#[derive(Debug, Clone, Default)]
+pub struct CompletionChecks {
+    /// `If-Match` / `If-None-Match`, checked against the key's current version in the commit.
+    pub condition: WriteCondition,
+    /// The object's checksum as the client computed it (`x-amz-checksum-<algorithm>`):
+    /// algorithm and base64 value (a composite one with or without its `-N`).
+    pub checksum: Option<(ChecksumAlgorithm, String)>,
+    /// The checksum type the client expects (`x-amz-checksum-type`).
+    pub checksum_type: Option<ChecksumType>,
+}
+
+impl From<WriteCondition> for CompletionChecks {
+    fn from(condition: WriteCondition) -> CompletionChecks {
+        CompletionChecks {
+            condition,
+            ..CompletionChecks::default()
+        }
+    }
 }
 
 impl Store {
@@ -186,17 +214,27 @@ impl Store {
 
     // ----- objects -----------------------------------------------------------------------
 
-    /// Starts receiving an object's bytes.
-    pub fn object_writer(&self, size_hint: Option<u64>) -> StoreResult<ObjectWriter> {
-        ObjectWriter::new(self.blobs.clone(), size_hint, true)
+    /// Starts receiving an object's bytes, computing the flexible `checksum` too if asked.
+    pub fn object_writer(
+        &self,
+        size_hint: Option<u64>,
+        checksum: Option<ChecksumAlgorithm>,
+    ) -> StoreResult<ObjectWriter> {
+        ObjectWriter::new(self.blobs.clone(), size_hint, true, checksum)
     }
 
-    /// Starts receiving a part's bytes (always a blob: parts become extents).
-    pub fn part_writer(&self, size_hint: Option<u64>) -> StoreResult<ObjectWriter> {
-        ObjectWriter::new(self.blobs.clone(), size_hint, false)
+    /// Starts receiving a part's bytes (always a blob: parts become extents), computing the
+    /// flexible `checksum` too if asked.
+    pub fn part_writer(
+        &self,
+        size_hint: Option<u64>,
+        checksum: Option<ChecksumAlgorithm>,
+    ) -> StoreResult<ObjectWriter> {
+        ObjectWriter::new(self.blobs.clone(), size_hint, false, checksum)
     }
 
-    /// Commits staged bytes as the current version of `key`.
+    /// Commits staged bytes as the current version of `key`, with the staged flexible
+    /// checksum (if any) as its full-object checksum.
     pub async fn put_object(
         &self,
         bucket: &BucketRecord,
@@ -207,6 +245,9 @@ impl Store {
         condition: WriteCondition,
     ) -> StoreResult<ObjectVersion> {
         let etag = etag_from_md5(&staged.md5);
+        let checksum = staged
+            .checksum
+            .map(|(algorithm, digest)| ObjectChecksum::full_object(algorithm, digest));
         let (data, inline, guard) = match staged.location {
             StagedLocation::Inline(bytes) => {
                 (DataLocation::Inline(rand::random()), Some(bytes), None)
@@ -231,6 +272,8 @@ impl Store {
             attributes,
             owner_uin: owner_uin.to_string(),
             data,
+            parts: Vec::new(),
+            checksum,
         };
         let released = self
             .meta
@@ -274,6 +317,12 @@ impl Store {
 
     /// Makes a new version of `dst_key` that shares the source's bytes (no data copied for
     /// blob-backed objects; small inline objects are duplicated).
+    ///
+    /// The copy keeps the source's parts and flexible checksum — the bytes are the same, so
+    /// they still hold. With `checksum` naming an algorithm the source's checksum is not in,
+    /// the source is read once to compute it, and the copy gets that full-object checksum
+    /// (its parts keep their sizes but lose their per-part checksums, which were in the
+    /// other algorithm).
     pub async fn copy_object(
         &self,
         source: &ObjectVersion,
@@ -281,7 +330,19 @@ impl Store {
         dst_key: &str,
         attributes: ObjectAttributes,
         owner_uin: &str,
+        checksum: Option<ChecksumAlgorithm>,
     ) -> StoreResult<ObjectVersion> {
+        let mut parts = source.parts.clone();
+        let object_checksum = match checksum {
+            Some(algorithm) if source.checksum.as_ref().map(|c| c.algorithm) != Some(algorithm) => {
+                for part in &mut parts {
+                    part.checksum = None;
+                }
+                let digest = self.digest_of(source, algorithm).await?;
+                Some(ObjectChecksum::full_object(algorithm, digest))
+            }
+            _ => source.checksum.clone(),
+        };
         let (data, inline) = match &source.data {
             DataLocation::Inline(id) => {
                 let bytes = self.meta.inline_data(*id).await?;
@@ -302,6 +363,8 @@ impl Store {
             attributes,
             owner_uin: owner_uin.to_string(),
             data,
+            parts,
+            checksum: object_checksum,
         };
         let released = self
             .meta
@@ -318,6 +381,25 @@ impl Store {
             .await?;
         self.release(released);
         Ok(version)
+    }
+
+    /// The flexible checksum of a version's bytes, read once (hashed off the async threads).
+    async fn digest_of(
+        &self,
+        version: &ObjectVersion,
+        algorithm: ChecksumAlgorithm,
+    ) -> StoreResult<Vec<u8>> {
+        let mut reader = self.read_object(version, 0, version.size).await?;
+        let mut hasher = algorithm.hasher();
+        while let Some(chunk) = reader.next_chunk().await? {
+            hasher = tokio::task::spawn_blocking(move || {
+                hasher.update(&chunk);
+                hasher
+            })
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        }
+        Ok(hasher.finish())
     }
 
     /// Lists current versions.
@@ -374,13 +456,15 @@ impl Store {
 
     // ----- multipart ---------------------------------------------------------------------
 
-    /// Records a new upload; returns its id (sortable by initiation time).
+    /// Records a new upload whose parts and object get `checksum`; returns its id (sortable
+    /// by initiation time).
     pub async fn create_upload(
         &self,
         bucket: &BucketRecord,
         key: &str,
         attributes: ObjectAttributes,
         owner_uin: &str,
+        checksum: UploadChecksum,
     ) -> StoreResult<UploadRecord> {
         let now = coffer_proto::time::now_millis();
         let nanos = std::time::SystemTime::now()
@@ -394,6 +478,7 @@ impl Store {
             initiated_ms: now,
             attributes,
             owner_uin: owner_uin.to_string(),
+            checksum: Some(checksum),
         };
         self.meta.create_upload(bucket, upload.clone()).await?;
         Ok(upload)
@@ -412,7 +497,8 @@ impl Store {
             .ok_or(StoreError::NoSuchUpload)
     }
 
-    /// Commits a staged part.
+    /// Commits a staged part. Its staged flexible checksum, if any, must be in the upload's
+    /// algorithm: it becomes the part's checksum.
     pub async fn put_part(
         &self,
         bucket: &BucketRecord,
@@ -441,6 +527,7 @@ impl Store {
             crc64: staged.crc64,
             last_modified_ms: coffer_proto::time::now_millis(),
             extents,
+            checksum: staged.checksum.map(|(_, digest)| digest),
         };
         let released = self
             .meta
@@ -454,7 +541,8 @@ impl Store {
     }
 
     /// Makes a part from a byte range of an existing object. Blob-backed sources are shared
-    /// (the range is read once to compute the part's MD5 and CRC, never written again).
+    /// (the range is read once to compute the part's MD5, CRC and the upload's flexible
+    /// checksum, never written again).
     pub async fn copy_part(
         &self,
         bucket: &BucketRecord,
@@ -465,11 +553,12 @@ impl Store {
         (start, len): (u64, u64),
     ) -> StoreResult<PartRecord> {
         // Fail fast before reading data.
-        self.upload(bucket, key, upload_id).await?;
+        let upload = self.upload(bucket, key, upload_id).await?;
+        let algorithm = upload.checksum.map(|c| c.algorithm);
         let mut reader = self.read_object(source, start, len).await?;
         match &source.data {
             DataLocation::Inline(_) => {
-                let mut writer = self.part_writer(Some(len))?;
+                let mut writer = self.part_writer(Some(len), algorithm)?;
                 while let Some(chunk) = reader.next_chunk().await? {
                     writer.write(chunk).await?;
                 }
@@ -480,16 +569,21 @@ impl Store {
             DataLocation::Extents(extents) => {
                 let mut md5 = <md5::Md5 as md5::Digest>::new();
                 let mut crc = coffer_proto::checksum::Crc64::new();
+                let mut flexible = algorithm.map(ChecksumAlgorithm::hasher);
                 while let Some(chunk) = reader.next_chunk().await? {
-                    let (digest, sum) = tokio::task::spawn_blocking(move || {
+                    let (digest, sum, checksum) = tokio::task::spawn_blocking(move || {
                         md5::Digest::update(&mut md5, &chunk);
                         crc.update(&chunk);
-                        (md5, crc)
+                        if let Some(flexible) = flexible.as_mut() {
+                            flexible.update(&chunk);
+                        }
+                        (md5, crc, flexible)
                     })
                     .await
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
                     md5 = digest;
                     crc = sum;
+                    flexible = checksum;
                 }
                 let part = PartRecord {
                     part_number,
@@ -498,6 +592,7 @@ impl Store {
                     crc64: crc.value(),
                     last_modified_ms: coffer_proto::time::now_millis(),
                     extents: slice_extents(extents, start, len),
+                    checksum: flexible.map(|f| f.finish()),
                 };
                 let released = self
                     .meta
@@ -540,10 +635,13 @@ impl Store {
     }
 
     /// Completes an upload from the listed parts: checks each part exists with that ETag
-    /// and that every part but the last is at least `min_part_size`, then commits an object
-    /// whose extents are the parts' extents — no data is read or copied. The ETag is the
-    /// multipart ETag and the CRC-64 is combined from the parts' CRCs. `condition` is
-    /// checked against the key's current version inside the commit.
+    /// (and the checksum, when one is given) and that every part but the last is at least
+    /// `min_part_size`, then commits an object whose extents are the parts' extents — no
+    /// data is read or copied. The ETag is the multipart ETag, the CRC-64 is combined from
+    /// the parts' CRCs, and the flexible checksum is the composite of the part checksums or
+    /// the full-object CRC combined from them, as the upload says; the object records its
+    /// parts. `checks` are a condition checked against the key's current version inside the
+    /// commit, and what the client says the object's checksum is.
     ///
     /// Idempotent: the completion keeps a receipt (for [`COMPLETED_UPLOAD_RETENTION`]), and
     /// the same completion sent again — the same part numbers and ETags — answers with it,
@@ -556,8 +654,9 @@ impl Store {
         upload_id: &str,
         requested: &[RequestedPart],
         min_part_size: u64,
-        condition: WriteCondition,
+        checks: impl Into<CompletionChecks>,
     ) -> StoreResult<CompletedUpload> {
+        let checks = checks.into();
         let upload = match self.meta.upload(bucket, key, upload_id).await? {
             Some(upload) => upload,
             None => {
@@ -577,7 +676,19 @@ impl Store {
             }
         }
         let chosen = choose_parts(&stored, requested, min_part_size)?;
-        let completion = completion_of(&upload, &chosen, condition, self.completed_retention);
+        let completion = completion_of(
+            &upload,
+            &chosen,
+            checks.condition.clone(),
+            self.completed_retention,
+        );
+        // The stated object checksum first: a wrong one is BadDigest whatever the parts say.
+        check_object_checksum(
+            upload.checksum.as_ref(),
+            completion.version.checksum.as_ref(),
+            &checks,
+        )?;
+        check_part_checksums(upload.checksum.as_ref(), &chosen, requested)?;
         let receipt = completion.receipt.clone();
         let outcome = self
             .meta
@@ -691,11 +802,20 @@ fn completion_of(
     let mut size = 0u64;
     let mut crc = 0u64;
     let mut extents = Vec::new();
+    let mut parts = Vec::with_capacity(chosen.len());
     for part in chosen {
         crc = crc64_combine(crc, part.crc64, part.size);
         size += part.size;
         extents.extend(part.extents.iter().copied().filter(|e| e.len > 0));
+        parts.push(ObjectPart {
+            part_number: part.part_number,
+            size: part.size,
+            checksum: part.checksum.clone(),
+        });
     }
+    let checksum = upload
+        .checksum
+        .and_then(|kind| multipart_checksum(kind, chosen));
     let now = coffer_proto::time::now_millis();
     let version = ObjectVersion {
         version_id: None,
@@ -707,6 +827,8 @@ fn completion_of(
         attributes: upload.attributes.clone(),
         owner_uin: upload.owner_uin.clone(),
         data: DataLocation::Extents(extents),
+        parts,
+        checksum,
     };
     let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
     let receipt = CompletedUpload {
@@ -724,6 +846,7 @@ fn completion_of(
         size: version.size,
         completed_ms: now,
         expires_ms: now.saturating_add(retention_ms),
+        checksum: version.checksum.clone(),
     };
     Completion {
         expected: chosen
@@ -736,6 +859,109 @@ fn completion_of(
         version,
         condition,
         receipt,
+    }
+}
+
+/// The object checksum of a multipart upload from its parts' checksums: the composite
+/// digest, or the full-object CRC combined from the part CRCs and sizes. `None` if a part
+/// has no checksum (uploaded before checksums were recorded).
+fn multipart_checksum(upload: UploadChecksum, chosen: &[&PartRecord]) -> Option<ObjectChecksum> {
+    let algorithm = upload.algorithm;
+    let digests: Vec<&[u8]> = chosen
+        .iter()
+        .map(|p| p.checksum.as_deref())
+        .collect::<Option<_>>()?;
+    let digest = match upload.kind {
+        ChecksumType::Composite => composite_digest(algorithm, digests.iter().copied()),
+        ChecksumType::FullObject => {
+            let mut pieces = digests.iter().zip(chosen);
+            let (first, _) = pieces.next()?;
+            let mut combined = first.to_vec();
+            for (digest, part) in pieces {
+                combined = combine_full_object(algorithm, &combined, digest, part.size)?;
+            }
+            combined
+        }
+    };
+    Some(ObjectChecksum {
+        algorithm,
+        kind: upload.kind,
+        digest,
+        parts: u32::try_from(chosen.len()).unwrap_or(u32::MAX),
+    })
+}
+
+/// The part checksums a completion names must be the stored ones (`InvalidPart`); an
+/// upload with a COMPOSITE checksum the client chose needs one for every part.
+fn check_part_checksums(
+    upload: Option<&UploadChecksum>,
+    chosen: &[&PartRecord],
+    requested: &[RequestedPart],
+) -> StoreResult<()> {
+    let Some(upload) = upload else {
+        return Ok(());
+    };
+    for (part, wanted) in chosen.iter().zip(requested) {
+        match &wanted.checksum {
+            Some((algorithm, value)) if *algorithm == upload.algorithm => {
+                let given = decode_checksum(*algorithm, value);
+                if given.is_none() || given != part.checksum {
+                    return Err(StoreError::InvalidPart(part.part_number));
+                }
+            }
+            // A checksum in another algorithm than the upload's cannot be the part's.
+            Some(_) if upload.requested => return Err(StoreError::InvalidPart(part.part_number)),
+            Some(_) => {}
+            None if upload.requested && upload.kind == ChecksumType::Composite => {
+                return Err(StoreError::PartChecksumMissing {
+                    part_number: part.part_number,
+                    algorithm: upload.algorithm,
+                });
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// What the client says of the object's checksum must hold: the same type and algorithm as
+/// the upload's, and the same value (a composite one with or without its `-N`).
+fn check_object_checksum(
+    upload: Option<&UploadChecksum>,
+    made: Option<&ObjectChecksum>,
+    checks: &CompletionChecks,
+) -> StoreResult<()> {
+    let Some(upload) = upload else {
+        return Ok(());
+    };
+    if let Some(kind) = checks.checksum_type {
+        if kind != upload.kind {
+            return Err(StoreError::ChecksumTypeMismatch {
+                expected: upload.kind,
+            });
+        }
+    }
+    let Some((algorithm, value)) = &checks.checksum else {
+        return Ok(());
+    };
+    if *algorithm != upload.algorithm {
+        return Err(StoreError::ChecksumAlgorithmMismatch {
+            expected: upload.algorithm,
+            actual: *algorithm,
+        });
+    }
+    let matches = made.is_some_and(|made| {
+        let value = value.trim();
+        let full = made.value();
+        value == full
+            || full
+                .split_once('-')
+                .is_some_and(|(digest, _)| value == digest)
+    });
+    if matches {
+        Ok(())
+    } else {
+        Err(StoreError::ChecksumMismatch(*algorithm))
     }
 }
 

@@ -1,5 +1,6 @@
 //! PUT Object - Copy, and the copy-source parsing shared with UploadPartCopy.
 
+use super::checksums::{requested_algorithm, write_checksum_elements};
 use super::{
     acl_from_request, attributes_from_request, refuse_unsupported_headers, AclTarget, Conditions,
     Precondition,
@@ -139,10 +140,11 @@ pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
+    let checksum = requested_algorithm(ctx)?;
     let version = ctx
         .state
         .store
-        .copy_object(source, bucket, key, attributes, ctx.caller_uin())
+        .copy_object(source, bucket, key, attributes, ctx.caller_uin(), checksum)
         .await?;
     let mut w = XmlWriter::new();
     w.open("CopyObjectResult").leaf("ETag", &version.etag).leaf(
@@ -151,6 +153,9 @@ pub async fn copy_object(ctx: &Ctx) -> ApiResult<Response> {
     );
     if ctx.dialect == Dialect::Cos {
         w.leaf("CRC64", &version.crc64.to_string());
+    }
+    if let Some(checksum) = &version.checksum {
+        write_checksum_elements(ctx, &mut w, checksum);
     }
     w.close("CopyObjectResult");
     let mut response = Response::xml(200, w.finish());

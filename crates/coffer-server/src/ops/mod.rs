@@ -3,12 +3,15 @@
 //! encodings) live here.
 
 pub mod admin;
+pub mod attributes;
 pub mod bucket;
+pub mod checksums;
 pub mod copy;
 pub mod delete_many;
 pub mod list;
 pub mod multipart;
 pub mod object;
+pub mod parts;
 pub mod service;
 
 use crate::access::parse_grants;

@@ -1,6 +1,9 @@
 //! Multipart upload: initiate, upload part, upload part copy, list parts, complete, abort,
 //! and list uploads.
 
+use super::checksums::{
+    push_checksum_headers, stated_object_checksum, upload_checksum, write_checksum_elements,
+};
 use super::copy::checked_source;
 use super::object::{stage_payload, staged_etag};
 use super::{
@@ -8,16 +11,17 @@ use super::{
     url_encoding, write_owner,
 };
 use crate::context::Ctx;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{checksum_type_mismatch, ApiError, ApiResult};
 use crate::http::Response;
 use crate::payload::Payload;
+use coffer_proto::checksum::{encode_checksum, ChecksumAlgorithm, ChecksumType};
 use coffer_proto::names::{parse_part_number, validate_object_key};
 use coffer_proto::range::ByteRange;
 use coffer_proto::xml::XmlWriter;
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::meta::{UploadEntry, UploadListQuery};
-use coffer_store::model::WriteCondition;
-use coffer_store::RequestedPart;
+use coffer_store::model::{PartRecord, UploadChecksum, WriteCondition};
+use coffer_store::{CompletionChecks, RequestedPart};
 
 fn upload_id(ctx: &Ctx) -> ApiResult<&str> {
     match ctx.param("uploadId") {
@@ -33,10 +37,11 @@ pub async fn create(ctx: &Ctx) -> ApiResult<Response> {
     validate_object_key(key)?;
     refuse_unsupported_headers(ctx)?;
     let attributes = attributes_from_request(ctx)?;
+    let checksum = upload_checksum(ctx)?;
     let upload = ctx
         .state
         .store
-        .create_upload(bucket, key, attributes, ctx.caller_uin())
+        .create_upload(bucket, key, attributes, ctx.caller_uin(), checksum)
         .await?;
     let mut w = XmlWriter::new();
     w.open("InitiateMultipartUploadResult")
@@ -44,7 +49,37 @@ pub async fn create(ctx: &Ctx) -> ApiResult<Response> {
         .leaf("Key", key)
         .leaf("UploadId", &upload.upload_id)
         .close("InitiateMultipartUploadResult");
-    Ok(Response::xml(200, w.finish()))
+    let mut response = Response::xml(200, w.finish());
+    if checksum.requested && ctx.dialect == Dialect::S3 {
+        response.push_header("x-amz-checksum-algorithm", checksum.algorithm.name());
+        response.push_header("x-amz-checksum-type", checksum.kind.as_str());
+    }
+    Ok(response)
+}
+
+/// Which checksum a part must get, given the upload's and the one the client sends: the
+/// upload's algorithm is the part's. A client may send none when the upload computes the
+/// checksum itself (FULL_OBJECT, or the default), or another algorithm only to a default
+/// upload; otherwise `400 InvalidRequest`, as S3. Returns the algorithm staging must
+/// compute (`None` when the client's checksum, verified as the body streams, is the one).
+fn part_checksum_plan(
+    upload: Option<&UploadChecksum>,
+    sent: Option<ChecksumAlgorithm>,
+) -> ApiResult<Option<ChecksumAlgorithm>> {
+    let Some(upload) = upload else {
+        // An upload begun before checksums were recorded keeps none.
+        return Ok(None);
+    };
+    match sent {
+        Some(algorithm) if algorithm == upload.algorithm => Ok(None),
+        Some(other) if upload.requested => {
+            Err(checksum_type_mismatch(Some(upload.algorithm), Some(other)))
+        }
+        None if upload.requested && upload.kind == ChecksumType::Composite => {
+            Err(checksum_type_mismatch(Some(upload.algorithm), None))
+        }
+        _ => Ok(Some(upload.algorithm)),
+    }
 }
 
 /// `PUT /key?partNumber&uploadId`.
@@ -55,12 +90,18 @@ pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<
     let upload_id = upload_id(ctx)?;
     refuse_unsupported_headers(ctx)?;
     // Refuse early, before receiving a body destined for nothing.
-    ctx.state.store.upload(bucket, key, upload_id).await?;
-    let writer = ctx.state.store.part_writer(payload.length())?;
-    let staged = stage_payload(ctx, payload, writer).await?;
+    let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
+    let compute = part_checksum_plan(upload.checksum.as_ref(), payload.checksum_algorithm())?;
+    let writer = ctx.state.store.part_writer(payload.length(), compute)?;
+    let mut staged = stage_payload(ctx, payload, writer).await?;
+    let sent = payload.verified_checksum();
+    if compute.is_none() {
+        staged.checksum = sent.clone().filter(|_| upload.checksum.is_some());
+    }
     let etag = staged_etag(&staged);
     let crc = staged.crc64;
-    ctx.state
+    let part = ctx
+        .state
         .store
         .put_part(bucket, key, upload_id, part_number, staged)
         .await?;
@@ -68,8 +109,20 @@ pub async fn upload_part(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<
     if ctx.dialect == Dialect::Cos {
         response.push_header("x-cos-hash-crc64ecma", crc.to_string());
     }
-    if let Some((name, value)) = payload.verified_checksum() {
-        response.push_header(name, value);
+    // The checksum the client sent, and the part's own when it is in another algorithm.
+    if let Some((algorithm, digest)) = &sent {
+        response.push_header(algorithm.header_name(), encode_checksum(digest));
+    }
+    if let (Some(upload_checksum), Some(digest)) = (upload.checksum, &part.checksum) {
+        if sent.as_ref().map(|(a, _)| *a) != Some(upload_checksum.algorithm) {
+            push_checksum_headers(
+                ctx,
+                &mut response,
+                upload_checksum.algorithm,
+                encode_checksum(digest),
+                upload_checksum.kind,
+            );
+        }
     }
     Ok(response)
 }
@@ -80,7 +133,7 @@ pub async fn upload_part_copy(ctx: &Ctx) -> ApiResult<Response> {
     let key = ctx.key()?;
     let part_number = parse_part_number(ctx.param("partNumber").unwrap_or_default())?;
     let upload_id = upload_id(ctx)?;
-    ctx.state.store.upload(bucket, key, upload_id).await?;
+    let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
     let source = &checked_source(ctx)?.version;
     let (start, len) = match ctx
         .vendor_header("copy-source-range")
@@ -107,13 +160,12 @@ pub async fn upload_part_copy(ctx: &Ctx) -> ApiResult<Response> {
         .copy_part(bucket, key, upload_id, part_number, source, (start, len))
         .await?;
     let mut w = XmlWriter::new();
-    w.open("CopyPartResult")
-        .leaf("ETag", &part.etag())
-        .leaf(
-            "LastModified",
-            &coffer_proto::time::iso8601_millis(part.last_modified_ms),
-        )
-        .close("CopyPartResult");
+    w.open("CopyPartResult").leaf("ETag", &part.etag()).leaf(
+        "LastModified",
+        &coffer_proto::time::iso8601_millis(part.last_modified_ms),
+    );
+    write_part_checksum(ctx, &mut w, upload.checksum.as_ref(), &part);
+    w.close("CopyPartResult");
     Ok(Response::xml(200, w.finish()))
 }
 
@@ -148,8 +200,14 @@ pub async fn list_parts(ctx: &Ctx) -> ApiResult<Response> {
         .leaf("UploadId", upload_id);
     write_owner(&mut w, "Initiator", ctx, &upload.owner_uin);
     write_owner(&mut w, "Owner", ctx, &upload.owner_uin);
-    w.leaf("StorageClass", &upload.attributes.storage_class)
-        .leaf("PartNumberMarker", &marker.to_string());
+    w.leaf("StorageClass", &upload.attributes.storage_class);
+    if let Some(checksum) = upload.checksum.filter(|c| c.requested) {
+        if ctx.dialect == Dialect::S3 {
+            w.leaf("ChecksumAlgorithm", checksum.algorithm.name())
+                .leaf("ChecksumType", checksum.kind.as_str());
+        }
+    }
+    w.leaf("PartNumberMarker", &marker.to_string());
     let next = parts.last().map_or(marker, |p| p.part_number);
     w.leaf("NextPartNumberMarker", &next.to_string())
         .leaf("MaxParts", &max.to_string())
@@ -162,11 +220,24 @@ pub async fn list_parts(ctx: &Ctx) -> ApiResult<Response> {
                 &coffer_proto::time::iso8601_millis(part.last_modified_ms),
             )
             .leaf("ETag", &part.etag())
-            .leaf("Size", &part.size.to_string())
-            .close("Part");
+            .leaf("Size", &part.size.to_string());
+        write_part_checksum(ctx, &mut w, upload.checksum.as_ref(), part);
+        w.close("Part");
     }
     w.close("ListPartsResult");
     Ok(Response::xml(200, w.finish()))
+}
+
+/// Writes a part's `<ChecksumCRC32>` (…) into an S3 document.
+fn write_part_checksum(
+    ctx: &Ctx,
+    w: &mut XmlWriter,
+    upload: Option<&UploadChecksum>,
+    part: &PartRecord,
+) {
+    if let (Dialect::S3, Some(upload), Some(digest)) = (ctx.dialect, upload, &part.checksum) {
+        w.leaf(upload.algorithm.xml_element(), &encode_checksum(digest));
+    }
 }
 
 /// Parses a CompleteMultipartUpload body.
@@ -182,9 +253,14 @@ fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
             .and_then(|n| n.trim().parse::<u32>().ok())
             .ok_or(ErrorCode::MalformedXML)?;
         let etag = part.child_text("ETag").ok_or(ErrorCode::MalformedXML)?;
+        let checksum = ChecksumAlgorithm::ALL.into_iter().find_map(|algorithm| {
+            part.child_text(algorithm.xml_element())
+                .map(|value| (algorithm, value.trim().to_string()))
+        });
         parts.push(RequestedPart {
             part_number: number,
             etag: etag.trim().to_string(),
+            checksum,
         });
     }
     if parts.is_empty() {
@@ -231,6 +307,12 @@ pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Res
         .check_completable(bucket, key, &upload_id)
         .await?;
     let condition = completion_condition(ctx)?;
+    let (checksum, checksum_type) = stated_object_checksum(ctx)?;
+    let checks = CompletionChecks {
+        condition,
+        checksum,
+        checksum_type,
+    };
     let parts = parse_complete(&body)?;
     let completed = ctx
         .state
@@ -241,7 +323,7 @@ pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Res
             &upload_id,
             &parts,
             ctx.state.config.min_part_size,
-            condition,
+            checks,
         )
         .await?;
     let location = match ctx.dialect {
@@ -256,8 +338,11 @@ pub async fn complete(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Res
         .leaf("Location", &location)
         .leaf("Bucket", &bucket.name)
         .leaf("Key", key)
-        .leaf("ETag", &completed.etag)
-        .close("CompleteMultipartUploadResult");
+        .leaf("ETag", &completed.etag);
+    if let Some(checksum) = &completed.checksum {
+        write_checksum_elements(ctx, &mut w, checksum);
+    }
+    w.close("CompleteMultipartUploadResult");
     let mut response = Response::xml(200, w.finish());
     if ctx.dialect == Dialect::Cos {
         response.push_header("x-cos-hash-crc64ecma", completed.crc64.to_string());

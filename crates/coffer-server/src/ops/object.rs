@@ -1,6 +1,10 @@
 //! Object operations: PUT, GET, HEAD, DELETE and the object ACL.
 
 use super::bucket::acl_document;
+use super::checksums::{
+    checksum_mode_enabled, push_checksum_headers, push_object_checksum, DEFAULT_ALGORITHM,
+};
+use super::parts::{part_number_param, select_part};
 use super::{
     attributes_from_request, check_version_param, refuse_unsupported_headers, traffic_limit,
     write_object_headers, Conditions, Precondition,
@@ -75,8 +79,17 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     refuse_unsupported_headers(ctx)?;
     let attributes = attributes_from_request(ctx)?;
     let condition = write_condition(ctx);
-    let writer = ctx.state.store.object_writer(payload.length())?;
-    let staged = stage_payload(ctx, payload, writer).await?;
+    // The object's checksum is the one the client sends (verified as the body streams), or
+    // the default CRC-64/NVME computed while staging.
+    let compute = match payload.checksum_algorithm() {
+        Some(_) => None,
+        None => Some(DEFAULT_ALGORITHM),
+    };
+    let writer = ctx.state.store.object_writer(payload.length(), compute)?;
+    let mut staged = stage_payload(ctx, payload, writer).await?;
+    if let Some(verified) = payload.verified_checksum() {
+        staged.checksum = Some(verified);
+    }
     let version = ctx
         .state
         .store
@@ -86,17 +99,25 @@ pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<R
     if ctx.dialect == Dialect::Cos {
         response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
     }
-    if let Some((name, value)) = payload.verified_checksum() {
-        response.push_header(name, value);
+    if let Some(checksum) = &version.checksum {
+        push_object_checksum(ctx, &mut response, checksum);
     }
     Ok(response)
 }
 
-/// `GET /key` and `HEAD /key`.
+/// `GET /key` and `HEAD /key`, whole, a `Range` of it, or one part (`?partNumber=`).
 pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
     check_version_param(ctx)?;
     let version = ctx.object()?;
     let rate = traffic_limit(ctx)?;
+    let part_number = part_number_param(ctx)?;
+    let range_header = ctx.header("range");
+    if part_number.is_some() && range_header.is_some() {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidRequest,
+            "Cannot specify both Range header and partNumber query parameter.",
+        ));
+    }
     let conditions = Conditions {
         if_match: ctx.header("if-match"),
         if_none_match: ctx.header("if-none-match"),
@@ -124,9 +145,15 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
     {
         return Err(ErrorCode::InvalidObjectState.into());
     }
-    let (status, start, len) = match ctx.header("range").and_then(ByteRange::parse) {
-        None => (200, 0, version.size),
-        Some(range) => match range.resolve(version.size) {
+    let part = part_number.map(|n| select_part(version, n)).transpose()?;
+    let (status, start, len) = match (&part, range_header.and_then(ByteRange::parse)) {
+        // A part is a range, even the whole of a one-part object (an empty one has none).
+        (Some(part), _) => {
+            let status = if version.size == 0 { 200 } else { 206 };
+            (status, part.start, part.len)
+        }
+        (None, None) => (200, 0, version.size),
+        (None, Some(range)) => match range.resolve(version.size) {
             ResolvedRange::Partial { start, len } => (206, start, len),
             ResolvedRange::Unsatisfiable => {
                 let mut error = ApiError::new(ErrorCode::InvalidRange);
@@ -145,6 +172,25 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
             "Content-Range",
             format!("bytes {start}-{last}/{}", version.size),
         );
+    }
+    if let Some(count) = part.as_ref().and_then(|p| p.parts_count) {
+        if ctx.dialect == Dialect::S3 {
+            response.push_header("x-amz-mp-parts-count", count.to_string());
+        }
+    }
+    if checksum_mode_enabled(ctx) {
+        // The checksum of what is sent: the object's, or the part's; a byte range has none.
+        match (&part, version.checksum.as_ref()) {
+            (Some(part), _) => {
+                if let Some((algorithm, value, kind)) = part.checksum.clone() {
+                    push_checksum_headers(ctx, &mut response, algorithm, value, kind);
+                }
+            }
+            (None, Some(checksum)) if status == 200 => {
+                push_object_checksum(ctx, &mut response, checksum);
+            }
+            (None, _) => {}
+        }
     }
     if head {
         response.content_length_override = Some(len);

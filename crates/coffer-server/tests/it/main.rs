@@ -5,6 +5,7 @@ mod hardening;
 mod listing;
 mod multipart;
 mod objects;
+mod parts;
 mod protocol;
 mod security;
 mod support;

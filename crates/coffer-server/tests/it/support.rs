@@ -23,7 +23,9 @@ pub struct TestServer {
     #[allow(dead_code)]
     pub store: Store,
     shutdown: tokio::sync::watch::Sender<bool>,
-    _dir: tempfile::TempDir,
+    task: Option<tokio::task::JoinHandle<()>>,
+    http: HttpConfig,
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -47,18 +49,52 @@ impl TestServer {
             })
             .await
             .expect("account");
+        TestServer::serve(store, http, dir).await
+    }
+
+    /// Stops the server, closes its store, and starts a new server on the same data
+    /// directory (a process restart, as far as the data can tell).
+    #[allow(dead_code)]
+    pub async fn restart(mut self) -> TestServer {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+        self.store.close().await.expect("close");
+        let dir = self.dir.take().expect("data directory");
+        let http = self.http.clone();
+        drop(self);
+        // The engine allows one open handle: wait until the last one is gone.
+        let mut attempts = 0;
+        let store = loop {
+            match Store::open_embedded(dir.path()).await {
+                Ok(store) => break store,
+                Err(e) if attempts < 100 => {
+                    attempts += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("reopen: {e}"),
+            }
+        };
+        TestServer::serve(store, http, dir).await
+    }
+
+    async fn serve(store: Store, http: HttpConfig, dir: tempfile::TempDir) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let state = Arc::new(AppState::new(store.clone(), ServerConfig::default()));
         let (shutdown, rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(coffer_server::run(listener, state, http, rx));
+        let task = tokio::spawn(coffer_server::run(listener, state, http.clone(), rx));
         TestServer {
             addr,
             store,
             shutdown,
-            _dir: dir,
+            task: Some(task),
+            http,
+            dir: Some(dir),
         }
     }
 

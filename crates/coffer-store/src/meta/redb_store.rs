@@ -12,7 +12,7 @@ use super::{
     Completion, CompletionOutcome, ListEntry, ListPage, ListQuery, MetadataStore, UploadEntry,
     UploadListQuery, UploadPage,
 };
-use crate::codec::{decode, encode};
+use crate::codec::{decode, encode, Record};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, CompletedUpload, DataLocation, ObjectVersion, PartRecord,
@@ -189,7 +189,7 @@ impl RedbMetadata {
     }
 
     /// One record of a name-keyed table.
-    fn get_named<T: serde::de::DeserializeOwned>(
+    fn get_named<T: Record>(
         &self,
         table: TableDefinition<&str, &[u8]>,
         name: &str,
@@ -201,10 +201,7 @@ impl RedbMetadata {
     }
 
     /// Every record of a name-keyed table, in name order.
-    fn all_named<T: serde::de::DeserializeOwned>(
-        &self,
-        table: TableDefinition<&str, &[u8]>,
-    ) -> StoreResult<Vec<T>> {
+    fn all_named<T: Record>(&self, table: TableDefinition<&str, &[u8]>) -> StoreResult<Vec<T>> {
         let txn = self.read()?;
         let table = txn.open_table(table)?;
         let mut out = Vec::new();

@@ -2,12 +2,13 @@
 //! against the traits' semantics so that every backend can run the same suite.
 
 use bytes::Bytes;
+use coffer_proto::checksum::{ChecksumAlgorithm, ChecksumType};
 use coffer_store::meta::{
     Completion, CompletionOutcome, ExpectedPart, ListEntry, ListQuery, UploadListQuery,
 };
 use coffer_store::model::{
     Acl, BucketRecord, CompletedPart, CompletedUpload, DataLocation, ObjectAttributes, ObjectKind,
-    ObjectVersion, WriteCondition,
+    ObjectVersion, UploadChecksum, WriteCondition,
 };
 use coffer_store::{RequestedPart, Store, StoreError};
 
@@ -31,6 +32,15 @@ async fn bucket(store: &Store, name: &str) -> BucketRecord {
         .expect("bucket")
 }
 
+/// The checksum of an upload that names none: the default full-object CRC-64/NVME.
+fn default_checksum() -> UploadChecksum {
+    UploadChecksum {
+        algorithm: ChecksumAlgorithm::Crc64Nvme,
+        kind: ChecksumType::FullObject,
+        requested: false,
+    }
+}
+
 fn attributes() -> ObjectAttributes {
     ObjectAttributes {
         storage_class: "STANDARD".into(),
@@ -40,7 +50,7 @@ fn attributes() -> ObjectAttributes {
 
 async fn put(store: &Store, bucket: &BucketRecord, key: &str, data: &[u8]) {
     let mut writer = store
-        .object_writer(Some(data.len() as u64))
+        .object_writer(Some(data.len() as u64), None)
         .expect("writer");
     for chunk in data.chunks(300_000) {
         writer
@@ -163,12 +173,12 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
     let (store, _dir) = store().await;
     let b = bucket(&store, "b").await;
     let upload = store
-        .create_upload(&b, "mp", attributes(), "1")
+        .create_upload(&b, "mp", attributes(), "1", default_checksum())
         .await
         .expect("upload");
     let mut etags = Vec::new();
     for (number, byte) in [(1u32, b'a'), (2, b'b'), (3, b'c')] {
-        let mut writer = store.part_writer(None).expect("writer");
+        let mut writer = store.part_writer(None, None).expect("writer");
         writer
             .write(Bytes::from(vec![byte; 1 << 20]))
             .await
@@ -185,10 +195,12 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
         RequestedPart {
             part_number: 1,
             etag: etags[0].clone(),
+            checksum: None,
         },
         RequestedPart {
             part_number: 3,
             etag: etags[2].clone(),
+            checksum: None,
         },
     ];
     let completed = store
@@ -198,7 +210,7 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
             &upload.upload_id,
             &requested,
             1 << 20,
-            Default::default(),
+            WriteCondition::default(),
         )
         .await
         .expect("complete");
@@ -229,7 +241,7 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
     assert!(uploads.entries.is_empty());
     // Copies share blobs: deleting the original keeps the copy readable.
     let copy = store
-        .copy_object(&version, &b, "copy", attributes(), "1")
+        .copy_object(&version, &b, "copy", attributes(), "1", None)
         .await
         .expect("copy");
     assert_eq!(copy.etag, version.etag);
@@ -281,7 +293,7 @@ async fn abandoned_and_orphaned_blobs_are_reclaimed() {
         let store = Store::open_embedded(dir.path()).await.expect("open");
         let b = bucket(&store, "b").await;
         // An abandoned upload leaves nothing behind.
-        let mut writer = store.object_writer(None).expect("writer");
+        let mut writer = store.object_writer(None, None).expect("writer");
         writer
             .write(Bytes::from(vec![1u8; 200_000]))
             .await
@@ -290,7 +302,7 @@ async fn abandoned_and_orphaned_blobs_are_reclaimed() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         assert_eq!(store.blob_count().await.expect("count"), 0);
         // A staged blob whose metadata never commits (as if the process died in between).
-        let mut writer = store.object_writer(None).expect("writer");
+        let mut writer = store.object_writer(None, None).expect("writer");
         writer
             .write(Bytes::from(vec![1u8; 200_000]))
             .await
@@ -320,12 +332,12 @@ async fn upload_with_parts(
     n: u32,
 ) -> (String, Vec<RequestedPart>) {
     let upload = store
-        .create_upload(b, key, attributes(), "1")
+        .create_upload(b, key, attributes(), "1", default_checksum())
         .await
         .expect("upload");
     let mut requested = Vec::new();
     for number in 1..=n {
-        let mut writer = store.part_writer(None).expect("writer");
+        let mut writer = store.part_writer(None, None).expect("writer");
         let fill = b'a' + u8::try_from(number).expect("small");
         writer
             .write(Bytes::from(vec![fill; 1 << 20]))
@@ -339,6 +351,7 @@ async fn upload_with_parts(
         requested.push(RequestedPart {
             part_number: number,
             etag: part.etag(),
+            checksum: None,
         });
     }
     (upload.upload_id, requested)
@@ -375,6 +388,7 @@ async fn a_completion_sent_again_gets_the_same_receipt_even_after_a_restart() {
         .map(|p| RequestedPart {
             part_number: p.part_number,
             etag: p.etag.trim_matches('"').to_string(),
+            checksum: None,
         })
         .collect();
     let again = store
@@ -498,6 +512,8 @@ async fn the_commit_itself_recognises_a_retry_and_refuses_other_part_lists() {
             attributes: attributes(),
             owner_uin: "1".into(),
             data: DataLocation::Extents(parts.iter().flat_map(|p| p.extents.clone()).collect()),
+            parts: Vec::new(),
+            checksum: None,
         },
         condition: WriteCondition::default(),
         receipt: CompletedUpload {
@@ -515,6 +531,7 @@ async fn the_commit_itself_recognises_a_retry_and_refuses_other_part_lists() {
             size: 2 << 20,
             completed_ms: at,
             expires_ms: at + 1000,
+            checksum: None,
         },
     };
     let now = coffer_proto::time::now_millis();
@@ -720,6 +737,8 @@ async fn a_write_between_the_check_and_the_commit_cannot_slip_through() {
             attributes: attributes(),
             owner_uin: "1".into(),
             data: DataLocation::Extents(part.extents.clone()),
+            parts: Vec::new(),
+            checksum: None,
         },
         condition: condition(None, Some("*")),
         receipt: CompletedUpload {
@@ -734,6 +753,7 @@ async fn a_write_between_the_check_and_the_commit_cannot_slip_through() {
             size: part.size,
             completed_ms: now,
             expires_ms: now + 60_000,
+            checksum: None,
         },
     };
     // ...and a PUT that commits before it.

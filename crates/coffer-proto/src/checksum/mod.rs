@@ -1,4 +1,12 @@
-//! Integrity values: CRC-64/XZ (`x-cos-hash-crc64ecma`), MD5 and ETags.
+//! Integrity values: CRC-64/XZ (`x-cos-hash-crc64ecma`), MD5 and ETags; the S3 flexible
+//! checksums (`x-amz-checksum-*`) are in [`flexible`].
+
+mod flexible;
+
+pub use flexible::{
+    checksum_value, combine_full_object, composite_digest, decode_checksum, encode_checksum,
+    ChecksumAlgorithm, ChecksumType, FlexibleChecksum,
+};
 
 use base64::Engine as _;
 use crc_fast::CrcAlgorithm;
@@ -163,108 +171,5 @@ mod tests {
         assert!(etag_list_matches("abc", "\"abc\""));
         assert!(!etag_list_matches("\"abd\"", "\"abc\""));
         assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
-    }
-}
-
-/// An S3 "flexible checksum" (`x-amz-checksum-<algorithm>`), computed while streaming.
-#[derive(Clone)]
-pub enum FlexibleChecksum {
-    /// CRC-32 (IEEE).
-    Crc32(crc_fast::Digest),
-    /// CRC-32C (Castagnoli).
-    Crc32c(crc_fast::Digest),
-    /// CRC-64/NVME.
-    Crc64Nvme(crc_fast::Digest),
-    /// SHA-1.
-    Sha1(sha1::Sha1),
-    /// SHA-256.
-    Sha256(sha2::Sha256),
-}
-
-impl std::fmt::Debug for FlexibleChecksum {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.algorithm())
-    }
-}
-
-impl FlexibleChecksum {
-    /// The checksum named by an algorithm (`crc32`, `CRC32C`, `sha256`, …) or by its header
-    /// name (`x-amz-checksum-crc32`).
-    pub fn named(name: &str) -> Option<FlexibleChecksum> {
-        let lower = name.trim().to_ascii_lowercase();
-        let algorithm = lower.strip_prefix("x-amz-checksum-").unwrap_or(&lower);
-        Some(match algorithm {
-            "crc32" => FlexibleChecksum::Crc32(crc_fast::Digest::new(CrcAlgorithm::Crc32IsoHdlc)),
-            "crc32c" => FlexibleChecksum::Crc32c(crc_fast::Digest::new(CrcAlgorithm::Crc32Iscsi)),
-            "crc64nvme" => {
-                FlexibleChecksum::Crc64Nvme(crc_fast::Digest::new(CrcAlgorithm::Crc64Nvme))
-            }
-            "sha1" => FlexibleChecksum::Sha1(sha1::Sha1::new()),
-            "sha256" => FlexibleChecksum::Sha256(sha2::Sha256::new()),
-            _ => return None,
-        })
-    }
-
-    /// The algorithm's name as in header names, e.g. `crc32c`.
-    pub fn algorithm(&self) -> &'static str {
-        match self {
-            FlexibleChecksum::Crc32(_) => "crc32",
-            FlexibleChecksum::Crc32c(_) => "crc32c",
-            FlexibleChecksum::Crc64Nvme(_) => "crc64nvme",
-            FlexibleChecksum::Sha1(_) => "sha1",
-            FlexibleChecksum::Sha256(_) => "sha256",
-        }
-    }
-
-    /// The header carrying it, e.g. `x-amz-checksum-crc32c`.
-    pub fn header_name(&self) -> String {
-        format!("x-amz-checksum-{}", self.algorithm())
-    }
-
-    /// Feeds bytes.
-    pub fn update(&mut self, data: &[u8]) {
-        match self {
-            FlexibleChecksum::Crc32(d)
-            | FlexibleChecksum::Crc32c(d)
-            | FlexibleChecksum::Crc64Nvme(d) => d.update(data),
-            FlexibleChecksum::Sha1(h) => sha1::Digest::update(h, data),
-            FlexibleChecksum::Sha256(h) => sha2::Digest::update(h, data),
-        }
-    }
-
-    /// The value as S3 writes it: base64 of the big-endian checksum bytes.
-    pub fn finish_base64(&self) -> String {
-        let engine = &base64::engine::general_purpose::STANDARD;
-        match self {
-            FlexibleChecksum::Crc32(d) | FlexibleChecksum::Crc32c(d) => {
-                engine.encode(((d.finalize() & 0xffff_ffff) as u32).to_be_bytes())
-            }
-            FlexibleChecksum::Crc64Nvme(d) => engine.encode(d.finalize().to_be_bytes()),
-            FlexibleChecksum::Sha1(h) => engine.encode(sha1::Digest::finalize(h.clone())),
-            FlexibleChecksum::Sha256(h) => engine.encode(sha2::Digest::finalize(h.clone())),
-        }
-    }
-}
-
-#[cfg(test)]
-mod flexible_tests {
-    use super::*;
-
-    #[test]
-    fn flexible_checksum_vectors() {
-        let value = |name: &str| {
-            let mut c = FlexibleChecksum::named(name).expect("known");
-            c.update(b"hello ");
-            c.update(b"world");
-            c.finish_base64()
-        };
-        assert_eq!(value("crc32"), "DUoRhQ==");
-        assert_eq!(value("CRC32C"), "yZRlqg==");
-        assert_eq!(value("x-amz-checksum-sha1"), "Kq5sNclPz7QV2+lfQIuc6R7oRu0=");
-        assert_eq!(
-            value("sha256"),
-            "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="
-        );
-        assert!(FlexibleChecksum::named("md5").is_none());
     }
 }
