@@ -15,8 +15,8 @@ use super::{
 use crate::codec::{decode, encode, Record};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    AccountRecord, BlobId, BucketRecord, CompletedUpload, DataLocation, ObjectVersion, PartRecord,
-    PutOptions, UploadRecord, WriteCondition,
+    AccountRecord, BlobId, BucketRecord, CompletedUpload, ConditionFailure, DataLocation,
+    ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
 };
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -447,7 +447,8 @@ fn remove_upload(
     Ok(())
 }
 
-/// Fails with `PreconditionFailed` unless `condition` holds of the key's current version.
+/// Fails unless `condition` holds of the key's current version: `NoSuchKey` for an
+/// `If-Match` on a key without one (as S3 answers), else `PreconditionFailed`.
 fn check_condition(
     txn: &WriteTransaction,
     bucket: &BucketRecord,
@@ -463,11 +464,12 @@ fn check_condition(
         Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
         None => None,
     };
-    if condition.holds(current_etag.as_deref()) {
-        Ok(())
-    } else {
-        Err(StoreError::PreconditionFailed)
-    }
+    condition
+        .check(current_etag.as_deref())
+        .map_err(|failure| match failure {
+            ConditionFailure::NoCurrentVersion => StoreError::NoSuchKey,
+            ConditionFailure::Mismatch => StoreError::PreconditionFailed,
+        })
 }
 
 /// The receipts-by-expiry key of a receipt.
