@@ -13,7 +13,9 @@
 //! start-up sweep.
 
 pub mod blob;
+pub mod clock;
 mod codec;
+mod config;
 pub mod error;
 pub mod meta;
 mod migrate;
@@ -24,6 +26,8 @@ pub mod private;
 mod staging;
 mod store;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{StoreConfig, COMPLETED_UPLOAD_RETENTION, RELEASE_GRACE};
 pub use error::{StoreError, StoreResult};
 pub use pacing::Pacer;
 pub use staging::{ObjectWriter, StagedData, INLINE_MAX};

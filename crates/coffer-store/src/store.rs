@@ -6,6 +6,7 @@
 //! does the server answer 200. Replaced data is released after the commit.
 
 use crate::blob::{BlobReader, BlobStore, FsBlobStore};
+use crate::config::StoreConfig;
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
     Completion, CompletionOutcome, ExpectedPart, ListPage, ListQuery, MetadataStore, RedbMetadata,
@@ -31,19 +32,13 @@ use std::time::Duration;
 /// Size of the chunks an [`ObjectReader`] yields.
 pub const READ_CHUNK: usize = 1 << 20;
 
-/// How long the receipt of a completed multipart upload answers a repeated completion.
-pub const COMPLETED_UPLOAD_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Expired completion receipts pruned per metadata commit at start-up.
-const PRUNE_BATCH: usize = 1000;
-
 /// The storage engine as the server sees it.
 #[derive(Debug, Clone)]
 pub struct Store {
     meta: Arc<dyn MetadataStore>,
     blobs: Arc<dyn BlobStore>,
     pins: BlobPins,
-    completed_retention: Duration,
+    config: StoreConfig,
 }
 
 /// A part as named in a CompleteMultipartUpload request.
@@ -84,6 +79,11 @@ impl Store {
     /// The embedded default: redb metadata in `<dir>/meta.redb`, blobs in `<dir>/blobs`.
     /// Runs the start-up orphan sweep before returning.
     pub async fn open_embedded(dir: &Path) -> StoreResult<Store> {
+        Store::open_embedded_with(dir, StoreConfig::default()).await
+    }
+
+    /// [`Store::open_embedded`] with a clock and timing knobs of the caller's.
+    pub async fn open_embedded_with(dir: &Path, config: StoreConfig) -> StoreResult<Store> {
         match crate::private::secure_data_dir(dir)? {
             crate::private::DataDirState::Tightened { from } => tracing::warn!(
                 data_dir = %dir.display(),
@@ -93,7 +93,7 @@ impl Store {
         }
         let meta = RedbMetadata::open(&dir.join("meta.redb"))?;
         let blobs = FsBlobStore::open(dir.join("blobs"))?;
-        let store = Store::new(Arc::new(meta), Arc::new(blobs));
+        let store = Store::with_config(Arc::new(meta), Arc::new(blobs), config);
         let swept = store.sweep_orphans().await?;
         if swept > 0 {
             tracing::info!(
@@ -111,32 +111,58 @@ impl Store {
         Ok(store)
     }
 
-    /// A store over any pair of backends.
+    /// A store over any pair of backends, with the default [`StoreConfig`].
     pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>) -> Store {
+        Store::with_config(meta, blobs, StoreConfig::default())
+    }
+
+    /// A store over any pair of backends, with its clock and timing knobs.
+    pub fn with_config(
+        meta: Arc<dyn MetadataStore>,
+        blobs: Arc<dyn BlobStore>,
+        config: StoreConfig,
+    ) -> Store {
         Store {
             meta,
             blobs,
-            pins: BlobPins::default(),
-            completed_retention: COMPLETED_UPLOAD_RETENTION,
+            pins: BlobPins::new(config.release_grace),
+            config,
         }
     }
 
     /// Sets how long a completed upload's receipt answers a repeated completion (default
-    /// [`COMPLETED_UPLOAD_RETENTION`]); applies to completions made from now on.
+    /// [`crate::COMPLETED_UPLOAD_RETENTION`]); applies to completions made from now on.
     pub fn with_completed_retention(mut self, retention: Duration) -> Store {
-        self.completed_retention = retention;
+        self.config.completed_retention = retention;
         self
+    }
+
+    /// The clock and timing knobs in use.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    fn now(&self) -> i64 {
+        self.config.clock.now_millis()
+    }
+
+    /// Waits until the deletions of released blobs scheduled so far have run (after the
+    /// release grace; tests set it to zero). Blobs a running reader pins are deleted when
+    /// it ends instead.
+    pub async fn settle(&self) {
+        self.pins.settled().await;
     }
 
     /// Removes every expired completion receipt, in bounded commits; returns how many.
     /// Completions also prune a few on their way, so this is needed only at start-up.
     pub async fn prune_completed_uploads(&self) -> StoreResult<usize> {
-        let now = coffer_proto::time::now_millis();
+        let now = self.now();
+        let batch = self.config.prune_batch.max(1);
         let mut total = 0;
         loop {
-            let pruned = self.meta.prune_completed_uploads(now, PRUNE_BATCH).await?;
+            let pruned = self.meta.prune_completed_uploads(now, batch).await?;
             total += pruned;
-            if pruned < PRUNE_BATCH {
+            if pruned < batch {
                 return Ok(total);
             }
         }
@@ -160,7 +186,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??;
         let mut swept = 0;
-        for chunk in present.chunks(1024) {
+        for chunk in present.chunks(self.config.sweep_batch.max(1)) {
             let referenced = self.meta.blobs_referenced(chunk).await?;
             for (blob, referenced) in chunk.iter().zip(referenced) {
                 if !referenced {
@@ -267,7 +293,7 @@ impl Store {
             size: staged.size,
             etag,
             crc64: staged.crc64,
-            last_modified_ms: coffer_proto::time::now_millis(),
+            last_modified_ms: self.now(),
             kind: ObjectKind::Normal,
             attributes,
             owner_uin: owner_uin.to_string(),
@@ -355,7 +381,7 @@ impl Store {
             size: source.size,
             etag: source.etag.clone(),
             crc64: source.crc64,
-            last_modified_ms: coffer_proto::time::now_millis(),
+            last_modified_ms: self.now(),
             kind: match source.kind {
                 ObjectKind::Appendable => ObjectKind::Normal,
                 other => other,
@@ -466,11 +492,8 @@ impl Store {
         owner_uin: &str,
         checksum: UploadChecksum,
     ) -> StoreResult<UploadRecord> {
-        let now = coffer_proto::time::now_millis();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let now = self.now();
+        let nanos = self.config.clock.now_nanos();
         let upload_id = format!("{:020x}{:016x}", nanos, rand::random::<u64>());
         let upload = UploadRecord {
             upload_id,
@@ -525,7 +548,7 @@ impl Store {
             size: staged.size,
             md5: staged.md5,
             crc64: staged.crc64,
-            last_modified_ms: coffer_proto::time::now_millis(),
+            last_modified_ms: self.now(),
             extents,
             checksum: staged.checksum.map(|(_, digest)| digest),
         };
@@ -590,7 +613,7 @@ impl Store {
                     size: len,
                     md5: md5::Digest::finalize(md5).into(),
                     crc64: crc.value(),
-                    last_modified_ms: coffer_proto::time::now_millis(),
+                    last_modified_ms: self.now(),
                     extents: slice_extents(extents, start, len),
                     checksum: flexible.map(|f| f.finish()),
                 };
@@ -627,7 +650,7 @@ impl Store {
         if self.meta.upload(bucket, key, upload_id).await?.is_some() {
             return Ok(());
         }
-        let now = coffer_proto::time::now_millis();
+        let now = self.now();
         match self.meta.completed_upload(bucket, key, upload_id).await? {
             Some(receipt) if receipt.is_live(now) => Ok(()),
             _ => Err(StoreError::NoSuchUpload),
@@ -643,7 +666,7 @@ impl Store {
     /// parts. `checks` are a condition checked against the key's current version inside the
     /// commit, and what the client says the object's checksum is.
     ///
-    /// Idempotent: the completion keeps a receipt (for [`COMPLETED_UPLOAD_RETENTION`]), and
+    /// Idempotent: the completion keeps a receipt (for [`StoreConfig::completed_retention`]), and
     /// the same completion sent again — the same part numbers and ETags — answers with it,
     /// whatever its condition, even while the first is still committing. Any other part
     /// list for a completed upload is `NoSuchUpload`, as is every other operation on it.
@@ -680,7 +703,8 @@ impl Store {
             &upload,
             &chosen,
             checks.condition.clone(),
-            self.completed_retention,
+            self.config.completed_retention,
+            self.now(),
         );
         // The stated object checksum first: a wrong one is BadDigest whatever the parts say.
         check_object_checksum(
@@ -718,7 +742,7 @@ impl Store {
         upload_id: &str,
         requested: &[RequestedPart],
     ) -> StoreResult<CompletedUpload> {
-        let now = coffer_proto::time::now_millis();
+        let now = self.now();
         let receipt = self.meta.completed_upload(bucket, key, upload_id).await?;
         match receipt {
             Some(receipt)
@@ -798,6 +822,7 @@ fn completion_of(
     chosen: &[&PartRecord],
     condition: WriteCondition,
     retention: Duration,
+    now: i64,
 ) -> Completion {
     let mut size = 0u64;
     let mut crc = 0u64;
@@ -816,7 +841,6 @@ fn completion_of(
     let checksum = upload
         .checksum
         .and_then(|kind| multipart_checksum(kind, chosen));
-    let now = coffer_proto::time::now_millis();
     let version = ObjectVersion {
         version_id: None,
         size,

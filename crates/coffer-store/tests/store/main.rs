@@ -10,12 +10,23 @@ use coffer_store::model::{
     Acl, BucketRecord, CompletedPart, CompletedUpload, DataLocation, ObjectAttributes, ObjectKind,
     ObjectVersion, UploadChecksum, WriteCondition,
 };
-use coffer_store::{RequestedPart, Store, StoreError};
+use coffer_store::{ManualClock, RequestedPart, Store, StoreConfig, StoreError};
 
 async fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_embedded(dir.path()).await.expect("open");
+    let store = Store::open_embedded_with(dir.path(), config())
+        .await
+        .expect("open");
     (store, dir)
+}
+
+/// The default configuration without the release grace, so tests wait for released blobs
+/// with `Store::settle` instead of sleeping.
+fn config() -> StoreConfig {
+    StoreConfig {
+        release_grace: std::time::Duration::ZERO,
+        ..StoreConfig::default()
+    }
 }
 
 async fn bucket(store: &Store, name: &str) -> BucketRecord {
@@ -101,12 +112,8 @@ async fn inline_and_blob_objects_round_trip_and_overwrite() {
     put(&store, &b, "large", b"now small").await;
     assert_eq!(read(&store, &b, "large").await, b"now small");
     // The replaced blob is released after the grace period.
-    tokio::time::sleep(coffer_store_grace()).await;
+    store.settle().await;
     assert_eq!(store.blob_count().await.expect("count"), 0);
-}
-
-fn coffer_store_grace() -> std::time::Duration {
-    std::time::Duration::from_millis(2500)
 }
 
 #[tokio::test]
@@ -222,7 +229,7 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
         data[..1 << 20].iter().all(|x| *x == b'a') && data[1 << 20..].iter().all(|x| *x == b'c')
     );
     assert_eq!(version.crc64, coffer_proto::checksum::crc64(&data));
-    tokio::time::sleep(coffer_store_grace()).await;
+    store.settle().await;
     assert_eq!(
         store.blob_count().await.expect("count"),
         2,
@@ -246,10 +253,10 @@ async fn multipart_completion_shares_part_blobs_and_frees_unused_parts() {
         .expect("copy");
     assert_eq!(copy.etag, version.etag);
     store.delete_object(&b, "mp").await.expect("delete");
-    tokio::time::sleep(coffer_store_grace()).await;
+    store.settle().await;
     assert_eq!(read(&store, &b, "copy").await, data);
     store.delete_object(&b, "copy").await.expect("delete");
-    tokio::time::sleep(coffer_store_grace()).await;
+    store.settle().await;
     assert_eq!(store.blob_count().await.expect("count"), 0);
 }
 
@@ -481,7 +488,7 @@ async fn a_retry_racing_its_original_commit_gets_the_receipt() {
     let data = read(&store, &b, "mp").await;
     assert_eq!(data.len(), 2 << 20);
     store.delete_object(&b, "mp").await.expect("delete");
-    tokio::time::sleep(coffer_store_grace()).await;
+    store.settle().await;
     assert_eq!(store.blob_count().await.expect("count"), 0);
 }
 
@@ -567,10 +574,15 @@ async fn the_commit_itself_recognises_a_retry_and_refuses_other_part_lists() {
 #[tokio::test]
 async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_way() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_embedded(dir.path())
+    let clock = ManualClock::new(coffer_proto::time::now_millis());
+    let config = StoreConfig {
+        clock: std::sync::Arc::new(clock.clone()),
+        completed_retention: std::time::Duration::from_secs(60),
+        ..config()
+    };
+    let store = Store::open_embedded_with(dir.path(), config.clone())
         .await
-        .expect("open")
-        .with_completed_retention(std::time::Duration::ZERO);
+        .expect("open");
     let b = bucket(&store, "b").await;
     let mut ids = Vec::new();
     for key in ["one", "two"] {
@@ -586,6 +598,8 @@ async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_w
             )
             .await
             .expect("complete");
+        // A minute later the receipt has expired: no time is waited, the clock moves.
+        clock.advance(std::time::Duration::from_secs(61));
         let retry = store
             .complete_upload(
                 &b,
@@ -616,7 +630,9 @@ async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_w
     store.close().await.expect("close");
     drop(store);
     // Start-up prunes the rest.
-    let store = Store::open_embedded(dir.path()).await.expect("reopen");
+    let store = Store::open_embedded_with(dir.path(), config)
+        .await
+        .expect("reopen");
     let b = store.bucket("b").await.expect("bucket");
     let left = store
         .meta()
