@@ -17,6 +17,7 @@ pub mod clock;
 mod codec;
 mod config;
 pub mod error;
+pub mod listing;
 pub mod meta;
 mod migrate;
 pub mod model;

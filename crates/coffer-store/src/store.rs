@@ -434,7 +434,7 @@ impl Store {
         bucket: &BucketRecord,
         query: &ListQuery,
     ) -> StoreResult<ListPage> {
-        self.meta.list_objects(bucket, query).await
+        crate::listing::list_objects(self.meta.as_ref(), bucket, query).await
     }
 
     /// Streams bytes `start..start+len` of a version.
@@ -779,7 +779,7 @@ impl Store {
         bucket: &BucketRecord,
         query: &UploadListQuery,
     ) -> StoreResult<UploadPage> {
-        self.meta.list_uploads(bucket, query).await
+        crate::listing::list_uploads(self.meta.as_ref(), bucket, query).await
     }
 
     fn release(&self, blobs: Vec<BlobId>) {

@@ -8,12 +8,10 @@
 //! transaction untouched. If a commit fails (an fsync error) the store is poisoned: every
 //! later write fails rather than continuing on a file whose durable state is unknown.
 
-use super::{
-    Completion, CompletionOutcome, ListEntry, ListPage, ListQuery, MetadataStore, UploadEntry,
-    UploadListQuery, UploadPage,
-};
+use super::{Completion, CompletionOutcome, MetadataStore, Seek, UploadSeek};
 use crate::codec::{decode, encode, Record};
 use crate::error::{StoreError, StoreResult};
+use crate::listing::prefix_end;
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, CompletedUpload, DataLocation, ObjectVersion, PartRecord,
     PutOptions, UploadRecord, WriteCondition,
@@ -304,19 +302,6 @@ fn part_key(upload_key: &[u8], part_number: u32) -> Vec<u8> {
     out.push(0);
     out.extend_from_slice(&part_number.to_be_bytes());
     out
-}
-
-/// The smallest byte string greater than every string that starts with `prefix`, or `None`
-/// when there is none (all 0xFF).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
 }
 
 fn bucket_range_end(bucket_id: u64) -> Vec<u8> {
@@ -717,14 +702,16 @@ impl MetadataStore for RedbMetadata {
         .await
     }
 
-    async fn list_objects(
+    async fn scan_objects(
         &self,
         bucket: &BucketRecord,
-        query: &ListQuery,
-    ) -> StoreResult<ListPage> {
+        prefix: &str,
+        from: Seek<'_>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, ObjectVersion)>> {
         let txn = self.read()?;
         let objects = txn.open_table(OBJECTS)?;
-        list_objects_in(&objects, bucket.id, query)
+        scan_objects_in(&objects, bucket.id, prefix, from, limit)
     }
 
     async fn create_upload(&self, bucket: &BucketRecord, upload: UploadRecord) -> StoreResult<()> {
@@ -895,14 +882,16 @@ impl MetadataStore for RedbMetadata {
         .await
     }
 
-    async fn list_uploads(
+    async fn scan_uploads(
         &self,
         bucket: &BucketRecord,
-        query: &UploadListQuery,
-    ) -> StoreResult<UploadPage> {
+        prefix: &str,
+        from: UploadSeek<'_>,
+        limit: usize,
+    ) -> StoreResult<Vec<UploadRecord>> {
         let txn = self.read()?;
         let uploads = txn.open_table(UPLOADS)?;
-        list_uploads_in(&uploads, bucket.id, query)
+        scan_uploads_in(&uploads, bucket.id, prefix, from, limit)
     }
 
     async fn close(&self) -> StoreResult<()> {
@@ -922,177 +911,75 @@ impl MetadataStore for RedbMetadata {
     }
 }
 
-/// What the delimiter does to a key: either the key stands alone, or it rolls up into the
-/// common prefix returned.
-fn common_prefix<'k>(key: &'k str, prefix: &str, delimiter: Option<&str>) -> Option<&'k str> {
-    let delimiter = delimiter.filter(|d| !d.is_empty())?;
-    let rest = key.get(prefix.len()..)?;
-    let at = rest.find(delimiter)?;
-    key.get(..prefix.len() + at + delimiter.len())
+/// The table-key range of `bucket_id`'s keys that begin with `prefix`, from `lower` (key
+/// bytes, after the bucket id) on; `None` when empty.
+fn key_range(bucket_id: u64, prefix: &str, lower: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut from = bucket_id.to_be_bytes().to_vec();
+    from.extend_from_slice(lower.max(prefix.as_bytes()));
+    let to = match prefix_end(prefix.as_bytes()) {
+        Some(limit) if !prefix.is_empty() => {
+            let mut to = bucket_id.to_be_bytes().to_vec();
+            to.extend_from_slice(&limit);
+            to
+        }
+        _ => bucket_range_end(bucket_id),
+    };
+    (from < to).then_some((from, to))
 }
 
-fn list_objects_in(
+fn scan_objects_in(
     objects: &redb::ReadOnlyTable<&[u8], &[u8]>,
     bucket_id: u64,
-    query: &ListQuery,
-) -> StoreResult<ListPage> {
-    let mut page = ListPage::default();
-    if query.max_keys == 0 {
-        return Ok(page);
-    }
-    let prefix = query.prefix.as_str();
-    let delimiter = query.delimiter.as_deref();
-    let marker = query.marker.as_deref().filter(|m| !m.is_empty());
-    let bucket_end = bucket_range_end(bucket_id);
-    // Where the next range scan starts (inclusive), as an object key.
-    let mut start: Vec<u8> = match marker {
-        Some(m) if m.as_bytes() >= prefix.as_bytes() => {
-            let mut s = m.as_bytes().to_vec();
-            s.push(0); // strictly after the marker
-            s
-        }
-        _ => prefix.as_bytes().to_vec(),
+    prefix: &str,
+    from: Seek<'_>,
+    limit: usize,
+) -> StoreResult<Vec<(String, ObjectVersion)>> {
+    let Some((from, to)) = from
+        .lower_bound()
+        .and_then(|lower| key_range(bucket_id, prefix, &lower))
+    else {
+        return Ok(Vec::new());
     };
-    let prefix_limit = prefix_end(prefix.as_bytes());
-    'scan: loop {
-        let from = object_key(bucket_id, "");
-        let mut from = from;
-        from.extend_from_slice(&start);
-        let to = match &prefix_limit {
-            Some(limit) if !prefix.is_empty() => {
-                let mut to = bucket_id.to_be_bytes().to_vec();
-                to.extend_from_slice(limit);
-                to
-            }
-            _ => bucket_end.clone(),
-        };
-        if from >= to {
-            break;
-        }
-        for entry in objects.range(from.as_slice()..to.as_slice())? {
-            let (k, v) = entry?;
-            let raw = k.value();
-            let key = std::str::from_utf8(raw.get(8..).unwrap_or_default())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(cp) = common_prefix(key, prefix, delimiter) {
-                let skip_to = prefix_end(cp.as_bytes());
-                let already_returned = marker.is_some_and(|m| cp.as_bytes() <= m.as_bytes());
-                if !already_returned {
-                    if page.entries.len() == query.max_keys {
-                        page.is_truncated = true;
-                        break 'scan;
-                    }
-                    page.entries.push(ListEntry::CommonPrefix(cp.to_string()));
-                }
-                match skip_to {
-                    Some(next) => {
-                        start = next;
-                        continue 'scan;
-                    }
-                    None => break 'scan,
-                }
-            }
-            if page.entries.len() == query.max_keys {
-                page.is_truncated = true;
-                break 'scan;
-            }
-            page.entries.push(ListEntry::Object {
-                key: key.to_string(),
-                version: decode(v.value())?,
-            });
-        }
-        break;
+    let mut out = Vec::with_capacity(limit.min(1024));
+    for entry in objects.range(from.as_slice()..to.as_slice())?.take(limit) {
+        let (k, v) = entry?;
+        let key = std::str::from_utf8(k.value().get(8..).unwrap_or_default())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push((key.to_string(), decode(v.value())?));
     }
-    if page.is_truncated {
-        page.next_marker = page.entries.last().map(|e| match e {
-            ListEntry::Object { key, .. } => key.clone(),
-            ListEntry::CommonPrefix(p) => p.clone(),
-        });
-    }
-    Ok(page)
+    Ok(out)
 }
 
-fn list_uploads_in(
+fn scan_uploads_in(
     uploads: &redb::ReadOnlyTable<&[u8], &[u8]>,
     bucket_id: u64,
-    query: &UploadListQuery,
-) -> StoreResult<UploadPage> {
-    let mut page = UploadPage::default();
-    if query.max_uploads == 0 {
-        return Ok(page);
-    }
-    let prefix = query.prefix.as_str();
-    let delimiter = query.delimiter.as_deref();
-    let key_marker = query.key_marker.as_deref().filter(|m| !m.is_empty());
-    let upload_marker = query.upload_id_marker.as_deref().filter(|m| !m.is_empty());
-    let mut start: Vec<u8> = match key_marker {
-        Some(m) if m.as_bytes() >= prefix.as_bytes() => {
-            let mut s = m.as_bytes().to_vec();
-            match upload_marker {
-                Some(u) => {
-                    s.push(0);
-                    s.extend_from_slice(u.as_bytes());
-                    s.push(0); // strictly after that upload
-                }
-                None => s.push(1), // strictly after every upload of the marker key
-            }
-            s
+    prefix: &str,
+    from: UploadSeek<'_>,
+    limit: usize,
+) -> StoreResult<Vec<UploadRecord>> {
+    // Upload keys are key ‖ 0x00 ‖ upload id, and keys hold no NUL byte.
+    let lower = match from {
+        UploadSeek::Key(Seek::After(key)) => {
+            let mut lower = key.as_bytes().to_vec();
+            lower.push(1); // strictly after every upload of the key
+            Some(lower)
         }
-        _ => prefix.as_bytes().to_vec(),
+        UploadSeek::Key(seek) => seek.lower_bound(),
+        UploadSeek::AfterUpload { key, upload_id } => {
+            let mut lower = key.as_bytes().to_vec();
+            lower.push(0);
+            lower.extend_from_slice(upload_id.as_bytes());
+            lower.push(0); // strictly after that upload
+            Some(lower)
+        }
     };
-    let bucket_end = bucket_range_end(bucket_id);
-    'scan: loop {
-        let mut from = bucket_id.to_be_bytes().to_vec();
-        from.extend_from_slice(&start);
-        if from >= bucket_end {
-            break;
-        }
-        for entry in uploads.range(from.as_slice()..bucket_end.as_slice())? {
-            let (k, v) = entry?;
-            let raw = k.value().get(8..).unwrap_or_default();
-            let key_bytes = raw.split(|b| *b == 0).next().unwrap_or_default();
-            let key =
-                std::str::from_utf8(key_bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if !key.starts_with(prefix) {
-                if key.as_bytes() > prefix.as_bytes() {
-                    break 'scan;
-                }
-                continue;
-            }
-            if let Some(cp) = common_prefix(key, prefix, delimiter) {
-                let already_returned = key_marker.is_some_and(|m| cp.as_bytes() <= m.as_bytes());
-                if !already_returned {
-                    if page.entries.len() == query.max_uploads {
-                        page.is_truncated = true;
-                        break 'scan;
-                    }
-                    page.entries.push(UploadEntry::CommonPrefix(cp.to_string()));
-                }
-                match prefix_end(cp.as_bytes()) {
-                    Some(next) => {
-                        start = next;
-                        continue 'scan;
-                    }
-                    None => break 'scan,
-                }
-            }
-            if page.entries.len() == query.max_uploads {
-                page.is_truncated = true;
-                break 'scan;
-            }
-            page.entries.push(UploadEntry::Upload(decode(v.value())?));
-        }
-        break;
+    let Some((from, to)) = lower.and_then(|lower| key_range(bucket_id, prefix, &lower)) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(limit.min(1024));
+    for entry in uploads.range(from.as_slice()..to.as_slice())?.take(limit) {
+        let (_, v) = entry?;
+        out.push(decode(v.value())?);
     }
-    if page.is_truncated {
-        match page.entries.last() {
-            Some(UploadEntry::Upload(u)) => {
-                page.next_key_marker = Some(u.key.clone());
-                page.next_upload_id_marker = Some(u.upload_id.clone());
-            }
-            Some(UploadEntry::CommonPrefix(p)) => page.next_key_marker = Some(p.clone()),
-            None => {}
-        }
-    }
-    Ok(page)
+    Ok(out)
 }
