@@ -16,6 +16,8 @@ pub mod blob;
 pub mod clock;
 mod codec;
 mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
 pub mod listing;
 pub mod meta;

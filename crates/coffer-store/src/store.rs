@@ -178,32 +178,60 @@ impl Store {
         self.meta.close().await
     }
 
-    /// Deletes every blob that no record references. Safe only while no write is in flight
+    /// Deletes every blob that no record references, a page of
+    /// [`StoreConfig::sweep_batch`] blobs at a time. Safe only while no write is in flight
     /// (at start-up): a blob being written is unreferenced until its commit.
     pub async fn sweep_orphans(&self) -> StoreResult<usize> {
-        let blobs = self.blobs.clone();
-        let present = tokio::task::spawn_blocking(move || blobs.list())
+        let batch = self.config.sweep_batch.max(1);
+        let mut after = None;
+        let mut swept = 0;
+        loop {
+            let page = self.blob_page(after, batch).await?;
+            let Some(last) = page.last().copied() else {
+                return Ok(swept);
+            };
+            after = Some(last);
+            let referenced = self.meta.blobs_referenced(&page).await?;
+            let orphans: Vec<BlobId> = page
+                .iter()
+                .zip(referenced)
+                .filter(|(_, referenced)| !referenced)
+                .map(|(blob, _)| *blob)
+                .collect();
+            swept += orphans.len();
+            let blobs = self.blobs.clone();
+            tokio::task::spawn_blocking(move || {
+                orphans.into_iter().try_for_each(|blob| blobs.delete(blob))
+            })
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??;
-        let mut swept = 0;
-        for chunk in present.chunks(self.config.sweep_batch.max(1)) {
-            let referenced = self.meta.blobs_referenced(chunk).await?;
-            for (blob, referenced) in chunk.iter().zip(referenced) {
-                if !referenced {
-                    self.blobs.delete(*blob)?;
-                    swept += 1;
-                }
+            if page.len() < batch {
+                return Ok(swept);
             }
         }
-        Ok(swept)
+    }
+
+    /// A page of the blob listing, read on a blocking thread.
+    async fn blob_page(&self, after: Option<BlobId>, limit: usize) -> StoreResult<Vec<BlobId>> {
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.list_page(after, limit))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
     }
 
     /// Number of blobs present (tests use it to prove nothing leaked).
     pub async fn blob_count(&self) -> StoreResult<usize> {
-        let blobs = self.blobs.clone();
-        tokio::task::spawn_blocking(move || blobs.list().map(|l| l.len()))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?
+        let batch = self.config.sweep_batch.max(1);
+        let mut after = None;
+        let mut count = 0;
+        loop {
+            let page = self.blob_page(after, batch).await?;
+            count += page.len();
+            match page.last() {
+                Some(last) if page.len() == batch => after = Some(*last),
+                _ => return Ok(count),
+            }
+        }
     }
 
     // ----- accounts and buckets -------------------------------------------------------

@@ -1,15 +1,11 @@
-//! The storage engine's behaviour through `Store`, on the embedded backends. Written
-//! against the traits' semantics so that every backend can run the same suite.
+//! The storage engine's behaviour through `Store`, on the embedded backends: what `Store`
+//! adds over the traits (staging, releases, receipts, the start-up sweep and pruning). What
+//! every backend must do on its own is in the conformance suite (`tests/conformance.rs`).
 
 use bytes::Bytes;
 use coffer_proto::checksum::{ChecksumAlgorithm, ChecksumType};
-use coffer_store::meta::{
-    Completion, CompletionOutcome, ExpectedPart, ListEntry, ListQuery, UploadListQuery,
-};
-use coffer_store::model::{
-    Acl, BucketRecord, CompletedPart, CompletedUpload, DataLocation, ObjectAttributes, ObjectKind,
-    ObjectVersion, UploadChecksum, WriteCondition,
-};
+use coffer_store::meta::{ListEntry, ListQuery, UploadListQuery};
+use coffer_store::model::{Acl, BucketRecord, ObjectAttributes, UploadChecksum, WriteCondition};
 use coffer_store::{ManualClock, RequestedPart, Store, StoreConfig, StoreError};
 
 async fn store() -> (Store, tempfile::TempDir) {
@@ -493,85 +489,6 @@ async fn a_retry_racing_its_original_commit_gets_the_receipt() {
 }
 
 #[tokio::test]
-async fn the_commit_itself_recognises_a_retry_and_refuses_other_part_lists() {
-    let (store, _dir) = store().await;
-    let b = bucket(&store, "b").await;
-    let (upload_id, _) = upload_with_parts(&store, &b, "mp", 2).await;
-    let (parts, _) = store
-        .parts(&b, "mp", &upload_id, 0, 10)
-        .await
-        .expect("parts");
-    let completion = |parts: &[coffer_store::model::PartRecord], at: i64| Completion {
-        expected: parts
-            .iter()
-            .map(|p| ExpectedPart {
-                part_number: p.part_number,
-                md5: p.md5,
-            })
-            .collect(),
-        version: ObjectVersion {
-            version_id: None,
-            size: parts.iter().map(|p| p.size).sum(),
-            etag: "\"e-2\"".into(),
-            crc64: 7,
-            last_modified_ms: at,
-            kind: ObjectKind::Multipart,
-            attributes: attributes(),
-            owner_uin: "1".into(),
-            data: DataLocation::Extents(parts.iter().flat_map(|p| p.extents.clone()).collect()),
-            parts: Vec::new(),
-            checksum: None,
-        },
-        condition: WriteCondition::default(),
-        receipt: CompletedUpload {
-            upload_id: upload_id.clone(),
-            key: "mp".into(),
-            parts: parts
-                .iter()
-                .map(|p| CompletedPart {
-                    part_number: p.part_number,
-                    md5: p.md5,
-                })
-                .collect(),
-            etag: "\"e-2\"".into(),
-            crc64: 7,
-            size: 2 << 20,
-            completed_ms: at,
-            expires_ms: at + 1000,
-            checksum: None,
-        },
-    };
-    let now = coffer_proto::time::now_millis();
-    let meta = store.meta();
-    let done = meta
-        .complete_upload(&b, "mp", &upload_id, completion(&parts, now))
-        .await
-        .expect("complete");
-    assert!(matches!(done, CompletionOutcome::Completed(ref released) if released.is_empty()));
-    // A retry that read the upload before that commit: its job finds the upload gone.
-    let retry = meta
-        .complete_upload(&b, "mp", &upload_id, completion(&parts, now + 5))
-        .await
-        .expect("retry");
-    match retry {
-        CompletionOutcome::AlreadyCompleted(receipt) => assert_eq!(receipt.etag, "\"e-2\""),
-        other => panic!("expected the receipt, got {other:?}"),
-    }
-    // Other part lists, and the same one once the receipt expired, are NoSuchUpload.
-    let other = meta
-        .complete_upload(&b, "mp", &upload_id, completion(&parts[..1], now + 5))
-        .await;
-    assert!(matches!(other, Err(StoreError::NoSuchUpload)), "{other:?}");
-    let late = meta
-        .complete_upload(&b, "mp", &upload_id, completion(&parts, now + 1000))
-        .await;
-    assert!(matches!(late, Err(StoreError::NoSuchUpload)), "{late:?}");
-    // The object is the first completion's; nothing was written twice.
-    let version = store.object(&b, "mp").await.expect("object");
-    assert_eq!(version.last_modified_ms, now);
-}
-
-#[tokio::test]
 async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_way() {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new(coffer_proto::time::now_millis());
@@ -724,103 +641,4 @@ async fn completion_conditions_are_checked_in_the_commit() {
         )
         .await
         .expect("If-None-Match: * on a new key");
-}
-
-#[tokio::test]
-async fn a_write_between_the_check_and_the_commit_cannot_slip_through() {
-    let (store, _dir) = store().await;
-    let b = bucket(&store, "b").await;
-    let (upload_id, _) = upload_with_parts(&store, &b, "k", 1).await;
-    let (parts, _) = store
-        .parts(&b, "k", &upload_id, 0, 10)
-        .await
-        .expect("parts");
-    let part = &parts[0];
-    let now = coffer_proto::time::now_millis();
-    // What `Store::complete_upload` built after reading the key as absent...
-    let completion = Completion {
-        expected: vec![ExpectedPart {
-            part_number: 1,
-            md5: part.md5,
-        }],
-        version: ObjectVersion {
-            version_id: None,
-            size: part.size,
-            etag: "\"x-1\"".into(),
-            crc64: part.crc64,
-            last_modified_ms: now,
-            kind: ObjectKind::Multipart,
-            attributes: attributes(),
-            owner_uin: "1".into(),
-            data: DataLocation::Extents(part.extents.clone()),
-            parts: Vec::new(),
-            checksum: None,
-        },
-        condition: condition(None, Some("*")),
-        receipt: CompletedUpload {
-            upload_id: upload_id.clone(),
-            key: "k".into(),
-            parts: vec![CompletedPart {
-                part_number: 1,
-                md5: part.md5,
-            }],
-            etag: "\"x-1\"".into(),
-            crc64: part.crc64,
-            size: part.size,
-            completed_ms: now,
-            expires_ms: now + 60_000,
-            checksum: None,
-        },
-    };
-    // ...and a PUT that commits before it.
-    put(&store, &b, "k", b"first").await;
-    let outcome = store
-        .meta()
-        .complete_upload(&b, "k", &upload_id, completion)
-        .await;
-    assert!(
-        matches!(outcome, Err(StoreError::PreconditionFailed)),
-        "{outcome:?}"
-    );
-    assert_eq!(read(&store, &b, "k").await, b"first");
-}
-
-#[tokio::test]
-async fn pruning_is_bounded_per_call() {
-    let (store, _dir) = store().await;
-    let store = store.with_completed_retention(std::time::Duration::from_secs(60));
-    let b = bucket(&store, "b").await;
-    for key in ["a", "b", "c"] {
-        let (upload_id, requested) = upload_with_parts(&store, &b, key, 1).await;
-        store
-            .complete_upload(
-                &b,
-                key,
-                &upload_id,
-                &requested,
-                1 << 20,
-                condition(None, None),
-            )
-            .await
-            .expect("complete");
-    }
-    let meta = store.meta();
-    let now = coffer_proto::time::now_millis();
-    assert_eq!(
-        meta.prune_completed_uploads(now, 10).await.expect("prune"),
-        0
-    );
-    let later = now + 120_000;
-    assert_eq!(
-        meta.prune_completed_uploads(later, 2).await.expect("prune"),
-        2
-    );
-    assert_eq!(
-        meta.prune_completed_uploads(later, 2).await.expect("prune"),
-        1
-    );
-    assert_eq!(
-        meta.prune_completed_uploads(later, 2).await.expect("prune"),
-        0
-    );
 }
