@@ -5,11 +5,11 @@
 //! [`Store::put_object`], which commits the metadata in one durable transaction. Only then
 //! does the server answer 200. Replaced data is released after the commit.
 
-use crate::blob::{BlobReader, BlobStore, FsBlobStore};
+use crate::blob::{BlobReader, BlobStore};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    Completion, CompletionOutcome, ExpectedPart, ListPage, ListQuery, MetadataStore, RedbMetadata,
+    Completion, CompletionOutcome, ExpectedPart, ListPage, ListQuery, MetadataStore,
     UploadListQuery, UploadPage,
 };
 use crate::model::{
@@ -25,7 +25,6 @@ use coffer_proto::checksum::{
     combine_full_object, composite_digest, crc64_combine, decode_checksum, etag_from_md5,
     multipart_etag, ChecksumAlgorithm, ChecksumType,
 };
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,39 +75,25 @@ impl From<WriteCondition> for CompletionChecks {
 }
 
 impl Store {
-    /// The embedded default: redb metadata in `<dir>/meta.redb`, blobs in `<dir>/blobs`.
-    /// Runs the start-up orphan sweep before returning.
-    pub async fn open_embedded(dir: &Path) -> StoreResult<Store> {
-        Store::open_embedded_with(dir, StoreConfig::default()).await
-    }
-
-    /// [`Store::open_embedded`] with a clock and timing knobs of the caller's.
-    pub async fn open_embedded_with(dir: &Path, config: StoreConfig) -> StoreResult<Store> {
-        match crate::private::secure_data_dir(dir)? {
-            crate::private::DataDirState::Tightened { from } => tracing::warn!(
-                data_dir = %dir.display(),
-                "the data directory was mode {from:04o}, readable by others; it holds secret keys, so it is now 0700"
-            ),
-            crate::private::DataDirState::Created | crate::private::DataDirState::Private => {}
-        }
-        let meta = RedbMetadata::open(&dir.join("meta.redb"))?;
-        let blobs = FsBlobStore::open(dir.join("blobs"))?;
-        let store = Store::with_config(Arc::new(meta), Arc::new(blobs), config);
-        let swept = store.sweep_orphans().await?;
+    /// Start-up recovery: deletes the blobs an earlier crash left unreferenced
+    /// ([`Store::sweep_orphans`]) and prunes expired completion receipts. Run it before
+    /// serving, while no write is in flight.
+    pub async fn recover(&self) -> StoreResult<()> {
+        let swept = self.sweep_orphans().await?;
         if swept > 0 {
             tracing::info!(
                 blobs = swept,
                 "reclaimed orphaned blobs left by an earlier crash"
             );
         }
-        let pruned = store.prune_completed_uploads().await?;
+        let pruned = self.prune_completed_uploads().await?;
         if pruned > 0 {
             tracing::info!(
                 receipts = pruned,
                 "pruned expired multipart completion receipts"
             );
         }
-        Ok(store)
+        Ok(())
     }
 
     /// A store over any pair of backends, with the default [`StoreConfig`].
@@ -1200,33 +1185,6 @@ fn read_exact_at(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn the_data_directory_is_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o7777;
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("data");
-        let store = Store::open_embedded(&dir).await.expect("open");
-        store.close().await.expect("close");
-        drop(store);
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&dir.join("meta.redb")), 0o600);
-        assert_eq!(mode(&dir.join("blobs")), 0o700);
-        // An older version's layout: 0755 directories, a 0644 metadata file.
-        for (path, old) in [(dir.clone(), 0o755), (dir.join("meta.redb"), 0o644)] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(old)).expect("chmod");
-        }
-        let store = Store::open_embedded(&dir).await.expect("reopen");
-        store.close().await.expect("close");
-        drop(store);
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&dir.join("meta.redb")), 0o600);
-        // Writable by others: refused.
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-        let refused = Store::open_embedded(&dir).await;
-        assert!(matches!(refused, Err(StoreError::InsecureDataDir { .. })));
-    }
 
     #[test]
     fn slices_extents() {

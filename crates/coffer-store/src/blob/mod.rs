@@ -13,10 +13,6 @@
 //! directory is the filesystem backend as it is. Listing is paged
 //! ([`BlobStore::list_page`]) so that sweeping a store of any size holds one page in memory.
 
-mod fs;
-
-pub use fs::FsBlobStore;
-
 use crate::error::StoreResult;
 use crate::model::BlobId;
 

@@ -5,10 +5,6 @@
 //! counts beside the records they write: an operation that drops the last reference to a
 //! blob returns it as *released*, and the caller deletes the file after the commit.
 
-mod redb_store;
-
-pub use redb_store::RedbMetadata;
-
 use crate::error::StoreResult;
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, CompletedUpload, ObjectVersion, PartRecord, PutOptions,

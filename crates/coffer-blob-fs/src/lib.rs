@@ -4,12 +4,11 @@
 //! reader can reach it), then `fdatasync`ed, then its directory is `fsync`ed. A crash before
 //! the metadata commit leaves an unreferenced file that the start-up sweep deletes.
 //!
-//! Directories are `0700` and blob files `0600` (see [`crate::private`]).
+//! Directories are `0700` and blob files `0600` (see `coffer_store::private`).
 
-use super::{BlobReader, BlobStore, BlobWriter};
-use crate::error::StoreResult;
-use crate::model::BlobId;
-use crate::private;
+use coffer_store::blob::{BlobReader, BlobStore, BlobWriter};
+use coffer_store::model::BlobId;
+use coffer_store::{private, StoreResult};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;

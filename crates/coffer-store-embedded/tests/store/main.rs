@@ -10,7 +10,7 @@ use coffer_store::{ManualClock, RequestedPart, Store, StoreConfig, StoreError};
 
 async fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_embedded_with(dir.path(), config())
+    let store = coffer_store_embedded::open_with(dir.path(), config())
         .await
         .expect("open");
     (store, dir)
@@ -293,7 +293,7 @@ async fn refused_operations_change_nothing() {
 async fn abandoned_and_orphaned_blobs_are_reclaimed() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
-        let store = Store::open_embedded(dir.path()).await.expect("open");
+        let store = coffer_store_embedded::open(dir.path()).await.expect("open");
         let b = bucket(&store, "b").await;
         // An abandoned upload leaves nothing behind.
         let mut writer = store.object_writer(None, None).expect("writer");
@@ -316,7 +316,9 @@ async fn abandoned_and_orphaned_blobs_are_reclaimed() {
         assert_eq!(store.blob_count().await.expect("count"), 2);
         store.close().await.expect("close");
     }
-    let store = Store::open_embedded(dir.path()).await.expect("reopen");
+    let store = coffer_store_embedded::open(dir.path())
+        .await
+        .expect("reopen");
     assert_eq!(
         store.blob_count().await.expect("count"),
         1,
@@ -370,7 +372,7 @@ fn condition(if_match: Option<&str>, if_none_match: Option<&str>) -> WriteCondit
 #[tokio::test]
 async fn a_completion_sent_again_gets_the_same_receipt_even_after_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_embedded(dir.path()).await.expect("open");
+    let store = coffer_store_embedded::open(dir.path()).await.expect("open");
     let b = bucket(&store, "b").await;
     let (upload_id, requested) = upload_with_parts(&store, &b, "mp", 2).await;
     let first = store
@@ -439,7 +441,9 @@ async fn a_completion_sent_again_gets_the_same_receipt_even_after_a_restart() {
     // The receipt is durable: it answers after a restart.
     store.close().await.expect("close");
     drop(store);
-    let store = Store::open_embedded(dir.path()).await.expect("reopen");
+    let store = coffer_store_embedded::open(dir.path())
+        .await
+        .expect("reopen");
     let b = store.bucket("b").await.expect("bucket");
     let after_restart = store
         .complete_upload(
@@ -497,7 +501,7 @@ async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_w
         completed_retention: std::time::Duration::from_secs(60),
         ..config()
     };
-    let store = Store::open_embedded_with(dir.path(), config.clone())
+    let store = coffer_store_embedded::open_with(dir.path(), config.clone())
         .await
         .expect("open");
     let b = bucket(&store, "b").await;
@@ -547,7 +551,7 @@ async fn expired_receipts_stop_answering_and_are_pruned_at_start_up_and_on_the_w
     store.close().await.expect("close");
     drop(store);
     // Start-up prunes the rest.
-    let store = Store::open_embedded_with(dir.path(), config)
+    let store = coffer_store_embedded::open_with(dir.path(), config)
         .await
         .expect("reopen");
     let b = store.bucket("b").await.expect("bucket");
