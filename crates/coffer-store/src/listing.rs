@@ -6,6 +6,10 @@
 //! ([`Seek::Past`]), so a subtree of a million keys costs one seek, not a million reads.
 //! Cursor batches start small when a delimiter may roll keys up (what a batch holds beyond
 //! a rolled-up key is wasted) and double while they are consumed.
+//!
+//! A page may be read through several cursor calls, each its own snapshot: a key written
+//! while the page is being read may or may not appear in it (as with S3), but every key
+//! appears at most once and in order, since each call resumes strictly after the last.
 
 use crate::error::StoreResult;
 use crate::meta::{
