@@ -196,9 +196,9 @@ class TestObjects:
         assert_error(client_error(s3_client.put_object, Bucket=s3_bucket, Key="cp", Body=b"two",
                                   IfNoneMatch="*"), 412, "PreconditionFailed")
         s3_client.put_object(Bucket=s3_bucket, Key="cp", Body=b"three", IfMatch=etag)
-        # If-Match on a key that does not exist: 412, as RFC 7232 and s3-tests expect.
+        # If-Match on a key that does not exist: 404 NoSuchKey, as Amazon S3 answers.
         assert_error(client_error(s3_client.put_object, Bucket=s3_bucket, Key="absent",
-                                  Body=b"x", IfMatch=etag), 412, "PreconditionFailed")
+                                  Body=b"x", IfMatch=etag), 404, "NoSuchKey")
         assert read(s3_client, s3_bucket, "cp") == b"three"
 
     def test_conditional_head(self, s3_client, s3_bucket):
@@ -529,6 +529,13 @@ class TestMultipart:
         assert read(s3_client, s3_bucket, "taken") == b"first"
         s3_client.complete_multipart_upload(IfMatch=current, **taken)
         assert read(s3_client, s3_bucket, "taken") == b"part"
+
+        ghost = start("ghost")
+        # If-Match on a key that does not exist: 404 NoSuchKey, as Amazon S3 answers.
+        assert_error(client_error(s3_client.complete_multipart_upload,
+                                  IfMatch=quoted_md5(b"other"), **ghost),
+                     404, "NoSuchKey")
+        assert_error(client_error(s3_client.head_object, Bucket=s3_bucket, Key="ghost"), 404)
 
         fresh = start("fresh")
         created = s3_client.complete_multipart_upload(IfNoneMatch="*", **fresh)

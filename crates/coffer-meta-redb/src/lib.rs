@@ -13,8 +13,8 @@ use coffer_store::codec::Record;
 use coffer_store::listing::prefix_end;
 use coffer_store::meta::{Completion, CompletionOutcome, MetadataStore, Seek, UploadSeek};
 use coffer_store::model::{
-    AccountRecord, BlobId, BucketRecord, CompletedUpload, DataLocation, ObjectVersion, PartRecord,
-    PutOptions, UploadRecord, WriteCondition,
+    AccountRecord, BlobId, BucketRecord, CompletedUpload, ConditionFailure, DataLocation,
+    ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
 };
 use coffer_store::{StoreError, StoreResult};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -476,7 +476,8 @@ fn remove_upload(
     Ok(())
 }
 
-/// Fails with `PreconditionFailed` unless `condition` holds of the key's current version.
+/// Fails unless `condition` holds of the key's current version: `NoSuchKey` for an
+/// `If-Match` on a key without one (as S3 answers), else `PreconditionFailed`.
 fn check_condition(
     txn: &WriteTransaction,
     bucket: &BucketRecord,
@@ -492,11 +493,13 @@ fn check_condition(
         Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
         None => None,
     };
-    if condition.holds(current_etag.as_deref()) {
-        Ok(())
-    } else {
-        Err(StoreError::PreconditionFailed.into())
-    }
+    condition.check(current_etag.as_deref()).map_err(|failure| {
+        match failure {
+            ConditionFailure::NoCurrentVersion => StoreError::NoSuchKey,
+            ConditionFailure::Mismatch => StoreError::PreconditionFailed,
+        }
+        .into()
+    })
 }
 
 /// The receipts-by-expiry key of a receipt.

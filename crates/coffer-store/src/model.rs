@@ -432,18 +432,37 @@ impl WriteCondition {
 
     /// Whether the condition holds given the current version's ETag.
     pub fn holds(&self, current_etag: Option<&str>) -> bool {
-        use coffer_proto::checksum::etag_list_matches;
-        let match_ok = match (&self.if_match, current_etag) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(list), Some(etag)) => etag_list_matches(list, etag),
-        };
-        let none_match_ok = match (&self.if_none_match, current_etag) {
-            (None, _) | (Some(_), None) => true,
-            (Some(list), Some(etag)) => !etag_list_matches(list, etag),
-        };
-        match_ok && none_match_ok
+        self.check(current_etag).is_ok()
     }
+
+    /// Checks the condition against the current version's ETag, saying why it fails: an
+    /// `If-Match` with no current version to match is [`ConditionFailure::NoCurrentVersion`]
+    /// (S3 answers 404 `NoSuchKey`), any other failure [`ConditionFailure::Mismatch`] (412).
+    pub fn check(&self, current_etag: Option<&str>) -> Result<(), ConditionFailure> {
+        use coffer_proto::checksum::etag_list_matches;
+        match (&self.if_match, current_etag) {
+            (Some(_), None) => return Err(ConditionFailure::NoCurrentVersion),
+            (Some(list), Some(etag)) if !etag_list_matches(list, etag) => {
+                return Err(ConditionFailure::Mismatch)
+            }
+            _ => {}
+        }
+        match (&self.if_none_match, current_etag) {
+            (Some(list), Some(etag)) if etag_list_matches(list, etag) => {
+                Err(ConditionFailure::Mismatch)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a [`WriteCondition`] does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionFailure {
+    /// `If-Match` names a version, and the key has none.
+    NoCurrentVersion,
+    /// The current version's ETag is not what the condition asks for.
+    Mismatch,
 }
 
 /// How a version is written.
@@ -474,6 +493,18 @@ mod tests {
         assert!(!cond(Some("*"), None).holds(None));
         assert!(cond(Some("\"a\""), None).holds(Some("\"a\"")));
         assert!(!cond(Some("\"b\""), None).holds(Some("\"a\"")));
+        assert_eq!(
+            cond(Some("\"a\""), None).check(None),
+            Err(ConditionFailure::NoCurrentVersion)
+        );
+        assert_eq!(
+            cond(Some("\"b\""), None).check(Some("\"a\"")),
+            Err(ConditionFailure::Mismatch)
+        );
+        assert_eq!(
+            cond(None, Some("*")).check(Some("\"a\"")),
+            Err(ConditionFailure::Mismatch)
+        );
     }
 
     #[test]

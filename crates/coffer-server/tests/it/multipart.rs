@@ -290,7 +290,8 @@ async fn conditional_completion() {
     let missing = server
         .send(post_complete("/fresh", &upload, body()).header("If-Match", "\"0123\""))
         .await;
-    assert_eq!(missing.status, 412, "{}", missing.text());
+    assert_eq!(missing.status, 404, "{}", missing.text());
+    assert_eq!(missing.xml("Code").as_deref(), Some("NoSuchKey"));
     // If-None-Match: * on a new key succeeds, and so does its retry: the key now exists,
     // but it is this completion's own object.
     let created = server

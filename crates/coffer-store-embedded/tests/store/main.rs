@@ -618,7 +618,8 @@ async fn completion_conditions_are_checked_in_the_commit() {
         .await
         .expect("If-Match on the current ETag");
     assert_eq!(store.object(&b, "k").await.expect("object").etag, done.etag);
-    // If-Match on a missing key fails; If-None-Match: * on it succeeds.
+    // If-Match on a missing key fails with NoSuchKey (as S3 answers); If-None-Match: * on
+    // it succeeds.
     let (upload_id, requested) = upload_with_parts(&store, &b, "new", 1).await;
     let missing = store
         .complete_upload(
@@ -630,10 +631,7 @@ async fn completion_conditions_are_checked_in_the_commit() {
             condition(Some("*"), None),
         )
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::PreconditionFailed)),
-        "{missing:?}"
-    );
+    assert!(matches!(missing, Err(StoreError::NoSuchKey)), "{missing:?}");
     store
         .complete_upload(
             &b,

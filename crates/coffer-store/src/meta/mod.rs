@@ -194,7 +194,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     /// Makes `version` the current version of `key`, replacing any previous one. `inline`
     /// carries the bytes when `version.data` is inline; `options` say whether the extents
     /// are shared with another version and what must hold of the current version
-    /// (`PreconditionFailed` otherwise). Returns blobs no longer referenced.
+    /// (`PreconditionFailed` otherwise, or `NoSuchKey` for an `If-Match` on a key without a
+    /// current version). Returns blobs no longer referenced.
     async fn put_object(
         &self,
         bucket: &BucketRecord,
@@ -256,7 +257,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
     ///    writes nothing; otherwise fails with `NoSuchUpload`;
     /// 2. checks every expected part is still stored with that MD5 (`InvalidPart`);
     /// 3. checks `completion.condition` against the key's current version
-    ///    (`PreconditionFailed`), so no write can slip between check and commit;
+    ///    (`PreconditionFailed`, or `NoSuchKey` for an `If-Match` on a missing key), so no
+    ///    write can slip between check and commit;
     /// 4. replaces the upload and its parts by `completion.version` and stores
     ///    `completion.receipt` until its `expires_ms`. It may also prune a bounded number
     ///    of expired receipts.
