@@ -1,10 +1,14 @@
-//! Coffer's storage engine.
+//! Coffer's storage engine, knowing no backend by name.
 //!
 //! An object version is a metadata record whose bytes are either inline (small objects) or
 //! an ordered list of extents over immutable blobs. Multipart completion and copies are
 //! metadata operations over extents. The two halves sit behind traits:
-//! [`meta::MetadataStore`] (embedded: [`meta::RedbMetadata`]) and [`blob::BlobStore`]
-//! (embedded: [`blob::FsBlobStore`]); [`Store`] implements object semantics over them.
+//! [`meta::MetadataStore`] and [`blob::BlobStore`], implemented in their own crates
+//! (`coffer-meta-redb`, `coffer-blob-fs`; `coffer-store-embedded` assembles the embedded
+//! pair). [`Store`] implements object semantics over any pair, with the listing algorithm
+//! ([`listing`]) above the backends' ordered cursors, an injected [`Clock`] and the timing
+//! knobs of [`StoreConfig`]. Every backend must pass the suite in `conformance` (feature
+//! `conformance`).
 //!
 //! Architecture invariant: nothing here knows HTTP, protocol error rendering or headers.
 //!
@@ -13,8 +17,13 @@
 //! start-up sweep.
 
 pub mod blob;
-mod codec;
+pub mod clock;
+pub mod codec;
+mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod error;
+pub mod listing;
 pub mod meta;
 mod migrate;
 pub mod model;
@@ -24,6 +33,8 @@ pub mod private;
 mod staging;
 mod store;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{StoreConfig, COMPLETED_UPLOAD_RETENTION, RELEASE_GRACE};
 pub use error::{StoreError, StoreResult};
 pub use pacing::Pacer;
 pub use staging::{ObjectWriter, StagedData, INLINE_MAX};

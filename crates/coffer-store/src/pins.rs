@@ -9,12 +9,10 @@
 use crate::blob::BlobStore;
 use crate::model::BlobId;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// How long a released blob waits before deletion, so a reader that has just read metadata
-/// can pin it.
-pub const RELEASE_GRACE: Duration = Duration::from_secs(2);
+use tokio::sync::Notify;
 
 #[derive(Debug, Default)]
 struct PinState {
@@ -26,6 +24,35 @@ struct PinState {
 #[derive(Debug, Clone, Default)]
 pub struct BlobPins {
     inner: Arc<Mutex<HashMap<BlobId, PinState>>>,
+    /// How long a released blob waits before deletion.
+    grace: Duration,
+    /// Deletions scheduled and not yet done, so tests can wait for them.
+    pending: Arc<Pending>,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// Counts one scheduled deletion until dropped (done, or its task dropped).
+#[derive(Debug)]
+struct PendingGuard(Arc<Pending>);
+
+impl PendingGuard {
+    fn new(pending: &Arc<Pending>) -> PendingGuard {
+        pending.count.fetch_add(1, Ordering::SeqCst);
+        PendingGuard(pending.clone())
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 /// Holds pins until dropped.
@@ -37,6 +64,26 @@ pub struct PinGuard {
 }
 
 impl BlobPins {
+    /// No pins; released blobs wait `grace` before deletion.
+    pub fn new(grace: Duration) -> BlobPins {
+        BlobPins {
+            grace,
+            ..BlobPins::default()
+        }
+    }
+
+    /// Waits until every scheduled deletion has run (released blobs still pinned by a
+    /// reader are not scheduled until it unpins them).
+    pub async fn settled(&self) {
+        loop {
+            let idle = self.pending.idle.notified();
+            if self.pending.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
     /// Pins every blob in `blobs` until the guard drops.
     pub fn pin(&self, blobs: Vec<BlobId>, store: Arc<dyn BlobStore>) -> PinGuard {
         if let Ok(mut map) = self.inner.lock() {
@@ -57,8 +104,12 @@ impl BlobPins {
             return;
         }
         let pins = self.clone();
+        let pending = PendingGuard::new(&self.pending);
         let run = async move {
-            tokio::time::sleep(RELEASE_GRACE).await;
+            let _pending = pending;
+            if !pins.grace.is_zero() {
+                tokio::time::sleep(pins.grace).await;
+            }
             let deletable: Vec<BlobId> = match pins.inner.lock() {
                 Ok(mut map) => blobs
                     .into_iter()
@@ -117,8 +168,12 @@ impl Drop for PinGuard {
         }
         if !deletable.is_empty() {
             let store = self.store.clone();
+            let pending = PendingGuard::new(&self.pins.pending);
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(delete_blobs(store, deletable));
+                handle.spawn(async move {
+                    let _pending = pending;
+                    delete_blobs(store, deletable).await;
+                });
             }
         }
     }

@@ -5,10 +5,11 @@
 //! [`Store::put_object`], which commits the metadata in one durable transaction. Only then
 //! does the server answer 200. Replaced data is released after the commit.
 
-use crate::blob::{BlobReader, BlobStore, FsBlobStore};
+use crate::blob::{BlobReader, BlobStore};
+use crate::config::StoreConfig;
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    Completion, CompletionOutcome, ExpectedPart, ListPage, ListQuery, MetadataStore, RedbMetadata,
+    Completion, CompletionOutcome, ExpectedPart, ListPage, ListQuery, MetadataStore,
     UploadListQuery, UploadPage,
 };
 use crate::model::{
@@ -24,18 +25,11 @@ use coffer_proto::checksum::{
     combine_full_object, composite_digest, crc64_combine, decode_checksum, etag_from_md5,
     multipart_etag, ChecksumAlgorithm, ChecksumType,
 };
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Size of the chunks an [`ObjectReader`] yields.
 pub const READ_CHUNK: usize = 1 << 20;
-
-/// How long the receipt of a completed multipart upload answers a repeated completion.
-pub const COMPLETED_UPLOAD_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Expired completion receipts pruned per metadata commit at start-up.
-const PRUNE_BATCH: usize = 1000;
 
 /// The storage engine as the server sees it.
 #[derive(Debug, Clone)]
@@ -43,7 +37,7 @@ pub struct Store {
     meta: Arc<dyn MetadataStore>,
     blobs: Arc<dyn BlobStore>,
     pins: BlobPins,
-    completed_retention: Duration,
+    config: StoreConfig,
 }
 
 /// A part as named in a CompleteMultipartUpload request.
@@ -81,62 +75,79 @@ impl From<WriteCondition> for CompletionChecks {
 }
 
 impl Store {
-    /// The embedded default: redb metadata in `<dir>/meta.redb`, blobs in `<dir>/blobs`.
-    /// Runs the start-up orphan sweep before returning.
-    pub async fn open_embedded(dir: &Path) -> StoreResult<Store> {
-        match crate::private::secure_data_dir(dir)? {
-            crate::private::DataDirState::Tightened { from } => tracing::warn!(
-                data_dir = %dir.display(),
-                "the data directory was mode {from:04o}, readable by others; it holds secret keys, so it is now 0700"
-            ),
-            crate::private::DataDirState::Created | crate::private::DataDirState::Private => {}
-        }
-        let meta = RedbMetadata::open(&dir.join("meta.redb"))?;
-        let blobs = FsBlobStore::open(dir.join("blobs"))?;
-        let store = Store::new(Arc::new(meta), Arc::new(blobs));
-        let swept = store.sweep_orphans().await?;
+    /// Start-up recovery: deletes the blobs an earlier crash left unreferenced
+    /// ([`Store::sweep_orphans`]) and prunes expired completion receipts. Run it before
+    /// serving, while no write is in flight.
+    pub async fn recover(&self) -> StoreResult<()> {
+        let swept = self.sweep_orphans().await?;
         if swept > 0 {
             tracing::info!(
                 blobs = swept,
                 "reclaimed orphaned blobs left by an earlier crash"
             );
         }
-        let pruned = store.prune_completed_uploads().await?;
+        let pruned = self.prune_completed_uploads().await?;
         if pruned > 0 {
             tracing::info!(
                 receipts = pruned,
                 "pruned expired multipart completion receipts"
             );
         }
-        Ok(store)
+        Ok(())
     }
 
-    /// A store over any pair of backends.
+    /// A store over any pair of backends, with the default [`StoreConfig`].
     pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>) -> Store {
+        Store::with_config(meta, blobs, StoreConfig::default())
+    }
+
+    /// A store over any pair of backends, with its clock and timing knobs.
+    pub fn with_config(
+        meta: Arc<dyn MetadataStore>,
+        blobs: Arc<dyn BlobStore>,
+        config: StoreConfig,
+    ) -> Store {
         Store {
             meta,
             blobs,
-            pins: BlobPins::default(),
-            completed_retention: COMPLETED_UPLOAD_RETENTION,
+            pins: BlobPins::new(config.release_grace),
+            config,
         }
     }
 
     /// Sets how long a completed upload's receipt answers a repeated completion (default
-    /// [`COMPLETED_UPLOAD_RETENTION`]); applies to completions made from now on.
+    /// [`crate::COMPLETED_UPLOAD_RETENTION`]); applies to completions made from now on.
     pub fn with_completed_retention(mut self, retention: Duration) -> Store {
-        self.completed_retention = retention;
+        self.config.completed_retention = retention;
         self
+    }
+
+    /// The clock and timing knobs in use.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    fn now(&self) -> i64 {
+        self.config.clock.now_millis()
+    }
+
+    /// Waits until the deletions of released blobs scheduled so far have run (after the
+    /// release grace; tests set it to zero). Blobs a running reader pins are deleted when
+    /// it ends instead.
+    pub async fn settle(&self) {
+        self.pins.settled().await;
     }
 
     /// Removes every expired completion receipt, in bounded commits; returns how many.
     /// Completions also prune a few on their way, so this is needed only at start-up.
     pub async fn prune_completed_uploads(&self) -> StoreResult<usize> {
-        let now = coffer_proto::time::now_millis();
+        let now = self.now();
+        let batch = self.config.prune_batch.max(1);
         let mut total = 0;
         loop {
-            let pruned = self.meta.prune_completed_uploads(now, PRUNE_BATCH).await?;
+            let pruned = self.meta.prune_completed_uploads(now, batch).await?;
             total += pruned;
-            if pruned < PRUNE_BATCH {
+            if pruned < batch {
                 return Ok(total);
             }
         }
@@ -152,32 +163,60 @@ impl Store {
         self.meta.close().await
     }
 
-    /// Deletes every blob that no record references. Safe only while no write is in flight
+    /// Deletes every blob that no record references, a page of
+    /// [`StoreConfig::sweep_batch`] blobs at a time. Safe only while no write is in flight
     /// (at start-up): a blob being written is unreferenced until its commit.
     pub async fn sweep_orphans(&self) -> StoreResult<usize> {
-        let blobs = self.blobs.clone();
-        let present = tokio::task::spawn_blocking(move || blobs.list())
+        let batch = self.config.sweep_batch.max(1);
+        let mut after = None;
+        let mut swept = 0;
+        loop {
+            let page = self.blob_page(after, batch).await?;
+            let Some(last) = page.last().copied() else {
+                return Ok(swept);
+            };
+            after = Some(last);
+            let referenced = self.meta.blobs_referenced(&page).await?;
+            let orphans: Vec<BlobId> = page
+                .iter()
+                .zip(referenced)
+                .filter(|(_, referenced)| !referenced)
+                .map(|(blob, _)| *blob)
+                .collect();
+            swept += orphans.len();
+            let blobs = self.blobs.clone();
+            tokio::task::spawn_blocking(move || {
+                orphans.into_iter().try_for_each(|blob| blobs.delete(blob))
+            })
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??;
-        let mut swept = 0;
-        for chunk in present.chunks(1024) {
-            let referenced = self.meta.blobs_referenced(chunk).await?;
-            for (blob, referenced) in chunk.iter().zip(referenced) {
-                if !referenced {
-                    self.blobs.delete(*blob)?;
-                    swept += 1;
-                }
+            if page.len() < batch {
+                return Ok(swept);
             }
         }
-        Ok(swept)
+    }
+
+    /// A page of the blob listing, read on a blocking thread.
+    async fn blob_page(&self, after: Option<BlobId>, limit: usize) -> StoreResult<Vec<BlobId>> {
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.list_page(after, limit))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
     }
 
     /// Number of blobs present (tests use it to prove nothing leaked).
     pub async fn blob_count(&self) -> StoreResult<usize> {
-        let blobs = self.blobs.clone();
-        tokio::task::spawn_blocking(move || blobs.list().map(|l| l.len()))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?
+        let batch = self.config.sweep_batch.max(1);
+        let mut after = None;
+        let mut count = 0;
+        loop {
+            let page = self.blob_page(after, batch).await?;
+            count += page.len();
+            match page.last() {
+                Some(last) if page.len() == batch => after = Some(*last),
+                _ => return Ok(count),
+            }
+        }
     }
 
     // ----- accounts and buckets -------------------------------------------------------
@@ -267,7 +306,7 @@ impl Store {
             size: staged.size,
             etag,
             crc64: staged.crc64,
-            last_modified_ms: coffer_proto::time::now_millis(),
+            last_modified_ms: self.now(),
             kind: ObjectKind::Normal,
             attributes,
             owner_uin: owner_uin.to_string(),
@@ -355,7 +394,7 @@ impl Store {
             size: source.size,
             etag: source.etag.clone(),
             crc64: source.crc64,
-            last_modified_ms: coffer_proto::time::now_millis(),
+            last_modified_ms: self.now(),
             kind: match source.kind {
                 ObjectKind::Appendable => ObjectKind::Normal,
                 other => other,
@@ -408,7 +447,7 @@ impl Store {
         bucket: &BucketRecord,
         query: &ListQuery,
     ) -> StoreResult<ListPage> {
-        self.meta.list_objects(bucket, query).await
+        crate::listing::list_objects(self.meta.as_ref(), bucket, query).await
     }
 
     /// Streams bytes `start..start+len` of a version.
@@ -466,11 +505,8 @@ impl Store {
         owner_uin: &str,
         checksum: UploadChecksum,
     ) -> StoreResult<UploadRecord> {
-        let now = coffer_proto::time::now_millis();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let now = self.now();
+        let nanos = self.config.clock.now_nanos();
         let upload_id = format!("{:020x}{:016x}", nanos, rand::random::<u64>());
         let upload = UploadRecord {
             upload_id,
@@ -525,7 +561,7 @@ impl Store {
             size: staged.size,
             md5: staged.md5,
             crc64: staged.crc64,
-            last_modified_ms: coffer_proto::time::now_millis(),
+            last_modified_ms: self.now(),
             extents,
             checksum: staged.checksum.map(|(_, digest)| digest),
         };
@@ -590,7 +626,7 @@ impl Store {
                     size: len,
                     md5: md5::Digest::finalize(md5).into(),
                     crc64: crc.value(),
-                    last_modified_ms: coffer_proto::time::now_millis(),
+                    last_modified_ms: self.now(),
                     extents: slice_extents(extents, start, len),
                     checksum: flexible.map(|f| f.finish()),
                 };
@@ -627,7 +663,7 @@ impl Store {
         if self.meta.upload(bucket, key, upload_id).await?.is_some() {
             return Ok(());
         }
-        let now = coffer_proto::time::now_millis();
+        let now = self.now();
         match self.meta.completed_upload(bucket, key, upload_id).await? {
             Some(receipt) if receipt.is_live(now) => Ok(()),
             _ => Err(StoreError::NoSuchUpload),
@@ -643,7 +679,7 @@ impl Store {
     /// parts. `checks` are a condition checked against the key's current version inside the
     /// commit, and what the client says the object's checksum is.
     ///
-    /// Idempotent: the completion keeps a receipt (for [`COMPLETED_UPLOAD_RETENTION`]), and
+    /// Idempotent: the completion keeps a receipt (for [`StoreConfig::completed_retention`]), and
     /// the same completion sent again — the same part numbers and ETags — answers with it,
     /// whatever its condition, even while the first is still committing. Any other part
     /// list for a completed upload is `NoSuchUpload`, as is every other operation on it.
@@ -680,7 +716,8 @@ impl Store {
             &upload,
             &chosen,
             checks.condition.clone(),
-            self.completed_retention,
+            self.config.completed_retention,
+            self.now(),
         );
         // The stated object checksum first: a wrong one is BadDigest whatever the parts say.
         check_object_checksum(
@@ -718,7 +755,7 @@ impl Store {
         upload_id: &str,
         requested: &[RequestedPart],
     ) -> StoreResult<CompletedUpload> {
-        let now = coffer_proto::time::now_millis();
+        let now = self.now();
         let receipt = self.meta.completed_upload(bucket, key, upload_id).await?;
         match receipt {
             Some(receipt)
@@ -755,7 +792,7 @@ impl Store {
         bucket: &BucketRecord,
         query: &UploadListQuery,
     ) -> StoreResult<UploadPage> {
-        self.meta.list_uploads(bucket, query).await
+        crate::listing::list_uploads(self.meta.as_ref(), bucket, query).await
     }
 
     fn release(&self, blobs: Vec<BlobId>) {
@@ -798,6 +835,7 @@ fn completion_of(
     chosen: &[&PartRecord],
     condition: WriteCondition,
     retention: Duration,
+    now: i64,
 ) -> Completion {
     let mut size = 0u64;
     let mut crc = 0u64;
@@ -816,7 +854,6 @@ fn completion_of(
     let checksum = upload
         .checksum
         .and_then(|kind| multipart_checksum(kind, chosen));
-    let now = coffer_proto::time::now_millis();
     let version = ObjectVersion {
         version_id: None,
         size,
@@ -1148,33 +1185,6 @@ fn read_exact_at(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn the_data_directory_is_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o7777;
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("data");
-        let store = Store::open_embedded(&dir).await.expect("open");
-        store.close().await.expect("close");
-        drop(store);
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&dir.join("meta.redb")), 0o600);
-        assert_eq!(mode(&dir.join("blobs")), 0o700);
-        // An older version's layout: 0755 directories, a 0644 metadata file.
-        for (path, old) in [(dir.clone(), 0o755), (dir.join("meta.redb"), 0o644)] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(old)).expect("chmod");
-        }
-        let store = Store::open_embedded(&dir).await.expect("reopen");
-        store.close().await.expect("close");
-        drop(store);
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&dir.join("meta.redb")), 0o600);
-        // Writable by others: refused.
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-        let refused = Store::open_embedded(&dir).await;
-        assert!(matches!(refused, Err(StoreError::InsecureDataDir { .. })));
-    }
 
     #[test]
     fn slices_extents() {

@@ -126,12 +126,14 @@ pub fn run(command: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn open(data: &DataDir) -> anyhow::Result<Store> {
-    Store::open_embedded(&data.data_dir).await.with_context(|| {
-        format!(
-            "opening {} (is the server still running? stop it first)",
-            data.data_dir.display()
-        )
-    })
+    crate::backends::open_store(&data.data_dir)
+        .await
+        .with_context(|| {
+            format!(
+                "opening {} (is the server still running? stop it first)",
+                data.data_dir.display()
+            )
+        })
 }
 
 fn describe(account: &AccountRecord) -> String {

@@ -5,6 +5,7 @@
 
 mod admin;
 mod admin_client;
+mod backends;
 mod bench;
 mod client;
 mod serve;

@@ -109,7 +109,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = Store::open_embedded(&args.data_dir)
+    let store = crate::backends::open_store(&args.data_dir)
         .await
         .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
     ensure_root_account(&store, &args).await?;

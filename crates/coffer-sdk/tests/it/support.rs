@@ -6,7 +6,6 @@ use std::sync::Arc;
 use coffer_sdk::{CosClient, CosConfig, RetryPolicy, Scheme};
 use coffer_server::{AppState, HttpConfig, ServerConfig};
 use coffer_store::model::AccountRecord;
-use coffer_store::Store;
 
 pub const SECRET_ID: &str = "AKIDsdktestsecretid";
 pub const SECRET_KEY: &str = "sdktestsecretkey";
@@ -23,7 +22,9 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open_embedded(dir.path()).await.expect("store");
+        let store = coffer_store_embedded::open(dir.path())
+            .await
+            .expect("store");
         store
             .meta()
             .create_account(AccountRecord {

@@ -36,7 +36,9 @@ impl TestServer {
     /// A server with these HTTP limits.
     pub async fn start_with(http: HttpConfig) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open_embedded(dir.path()).await.expect("store");
+        let store = coffer_store_embedded::open(dir.path())
+            .await
+            .expect("store");
         store
             .meta()
             .create_account(AccountRecord {
@@ -67,7 +69,7 @@ impl TestServer {
         // The engine allows one open handle: wait until the last one is gone.
         let mut attempts = 0;
         let store = loop {
-            match Store::open_embedded(dir.path()).await {
+            match coffer_store_embedded::open(dir.path()).await {
                 Ok(store) => break store,
                 Err(e) if attempts < 100 => {
                     attempts += 1;

@@ -1,12 +1,17 @@
 //! Blob stores: immutable byte sequences named by [`BlobId`].
 //!
 //! A blob is written once, made durable by [`BlobWriter::finish`], read by ranges, and
-//! deleted when no metadata references it. The traits are synchronous: the store drives them
-//! from blocking threads so that hashing and file I/O overlap with network reads.
-
-mod fs;
-
-pub use fs::FsBlobStore;
+//! deleted when no metadata references it.
+//!
+//! **Blocking by design.** The store calls every method here from a blocking thread
+//! (`tokio::task::spawn_blocking`), never from an async task: a PUT's writer stage and a
+//! GET's read-ahead are pipelined stages that each own a thread only while they have a
+//! chunk, so file I/O and hashing overlap with the network without a syscall ever stalling
+//! the runtime, and without an async wrapper per 1 MiB chunk. A backend over a network (an
+//! object store, another COS) implements the same calls by blocking on its own client —
+//! `tokio::runtime::Handle::block_on` is allowed on these threads — and a shared POSIX
+//! directory is the filesystem backend as it is. Listing is paged
+//! ([`BlobStore::list_page`]) so that sweeping a store of any size holds one page in memory.
 
 use crate::error::StoreResult;
 use crate::model::BlobId;
@@ -19,8 +24,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug + 'static {
     fn open(&self, blob: BlobId) -> StoreResult<Box<dyn BlobReader>>;
     /// Deletes a blob; deleting a missing blob is not an error.
     fn delete(&self, blob: BlobId) -> StoreResult<()>;
-    /// Every blob present, for the orphan sweep.
-    fn list(&self) -> StoreResult<Vec<BlobId>>;
+    /// At most `limit` finished blobs with ids greater than `after` (all, for `None`), in
+    /// increasing id order: the orphan sweep pages through a store with it. Blobs being
+    /// written may be listed too (the sweep runs only while no write is in flight).
+    fn list_page(&self, after: Option<BlobId>, limit: usize) -> StoreResult<Vec<BlobId>>;
     /// Total bytes stored, for reporting.
     fn size_of(&self, blob: BlobId) -> StoreResult<u64>;
 }

@@ -5,10 +5,6 @@
 //! counts beside the records they write: an operation that drops the last reference to a
 //! blob returns it as *released*, and the caller deletes the file after the commit.
 
-mod redb_store;
-
-pub use redb_store::RedbMetadata;
-
 use crate::error::StoreResult;
 use crate::model::{
     AccountRecord, BlobId, BucketRecord, CompletedUpload, ObjectVersion, PartRecord, PutOptions,
@@ -94,6 +90,47 @@ pub struct UploadPage {
     pub next_upload_id_marker: Option<String>,
 }
 
+/// Where an ordered scan of keys starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seek<'a> {
+    /// At this key (inclusive).
+    At(&'a str),
+    /// Strictly after this key.
+    After(&'a str),
+    /// At the first key after every key that begins with this: skips a rolled-up subtree.
+    Past(&'a str),
+}
+
+impl Seek<'_> {
+    /// The smallest byte string a key must be at least, or `None` when no key can follow
+    /// (past a prefix of 0xFF bytes only).
+    pub fn lower_bound(&self) -> Option<Vec<u8>> {
+        match self {
+            Seek::At(key) => Some(key.as_bytes().to_vec()),
+            Seek::After(key) => {
+                let mut bound = key.as_bytes().to_vec();
+                bound.push(0);
+                Some(bound)
+            }
+            Seek::Past(prefix) => crate::listing::prefix_end(prefix.as_bytes()),
+        }
+    }
+}
+
+/// Where an ordered scan of uploads (by key, then upload id) starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadSeek<'a> {
+    /// At the first upload of the first key the seek admits.
+    Key(Seek<'a>),
+    /// Strictly after this upload of this key.
+    AfterUpload {
+        /// The key.
+        key: &'a str,
+        /// The upload id.
+        upload_id: &'a str,
+    },
+}
+
 /// The part a completion expects to find, as the client named it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpectedPart {
@@ -174,9 +211,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
         bucket: &BucketRecord,
         key: &str,
     ) -> StoreResult<(Option<ObjectVersion>, Vec<BlobId>)>;
-    /// Lists current versions in UTF-8 binary key order.
-    async fn list_objects(&self, bucket: &BucketRecord, query: &ListQuery)
-        -> StoreResult<ListPage>;
+    /// The ordered cursor listings are built on: at most `limit` current versions whose
+    /// keys begin with `prefix` and are at or beyond `from`, in bytewise (UTF-8 binary)
+    /// key order. Prefixes, delimiters and markers are [`crate::listing`]'s business.
+    async fn scan_objects(
+        &self,
+        bucket: &BucketRecord,
+        prefix: &str,
+        from: Seek<'_>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, ObjectVersion)>>;
 
     /// Records a new multipart upload.
     async fn create_upload(&self, bucket: &BucketRecord, upload: UploadRecord) -> StoreResult<()>;
@@ -243,12 +287,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
         key: &str,
         upload_id: &str,
     ) -> StoreResult<Vec<BlobId>>;
-    /// Lists uploads in progress.
-    async fn list_uploads(
+    /// The ordered cursor upload listings are built on: at most `limit` uploads in
+    /// progress whose keys begin with `prefix`, at or beyond `from`, ordered by key
+    /// (bytewise) and then by upload id (which sorts by initiation time).
+    async fn scan_uploads(
         &self,
         bucket: &BucketRecord,
-        query: &UploadListQuery,
-    ) -> StoreResult<UploadPage>;
+        prefix: &str,
+        from: UploadSeek<'_>,
+        limit: usize,
+    ) -> StoreResult<Vec<UploadRecord>>;
 
     /// Finishes queued writes and releases the engine (clean shutdown). Later writes fail.
     async fn close(&self) -> StoreResult<()> {

@@ -8,17 +8,15 @@
 //! transaction untouched. If a commit fails (an fsync error) the store is poisoned: every
 //! later write fails rather than continuing on a file whose durable state is unknown.
 
-use super::{
-    Completion, CompletionOutcome, ListEntry, ListPage, ListQuery, MetadataStore, UploadEntry,
-    UploadListQuery, UploadPage,
-};
-use crate::codec::{decode, encode, Record};
-use crate::error::{StoreError, StoreResult};
-use crate::model::{
+use async_trait::async_trait;
+use coffer_store::codec::Record;
+use coffer_store::listing::prefix_end;
+use coffer_store::meta::{Completion, CompletionOutcome, MetadataStore, Seek, UploadSeek};
+use coffer_store::model::{
     AccountRecord, BlobId, BucketRecord, CompletedUpload, ConditionFailure, DataLocation,
     ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
 };
-use async_trait::async_trait;
+use coffer_store::{StoreError, StoreResult};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,10 +71,36 @@ pub struct RedbMetadata {
     writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
+/// An error inside this backend on its way to becoming a [`StoreError`]: redb's error types
+/// and `StoreError` are both foreign here, so redb's convert through this one.
+#[derive(Debug)]
+struct Fault(StoreError);
+
+/// Results inside this backend.
+type Res<T> = std::result::Result<T, Fault>;
+
+impl From<StoreError> for Fault {
+    fn from(e: StoreError) -> Fault {
+        Fault(e)
+    }
+}
+
+impl From<Fault> for StoreError {
+    fn from(fault: Fault) -> StoreError {
+        fault.0
+    }
+}
+
+impl From<std::io::Error> for Fault {
+    fn from(e: std::io::Error) -> Fault {
+        Fault(StoreError::Io(e))
+    }
+}
+
 macro_rules! internal_from {
     ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Internal(e.to_string()) }
+        impl From<$t> for Fault {
+            fn from(e: $t) -> Self { Fault(StoreError::Internal(e.to_string())) }
         }
     )*};
 }
@@ -89,12 +113,26 @@ internal_from!(
     redb::CommitError
 );
 
+/// Decodes a record (see `coffer_store::codec`).
+fn decode<T: Record>(bytes: &[u8]) -> Res<T> {
+    Ok(coffer_store::codec::decode(bytes)?)
+}
+
+/// Encodes a record in its current format.
+fn encode<T: Record>(value: &T) -> Res<Vec<u8>> {
+    Ok(coffer_store::codec::encode(value)?)
+}
+
 impl RedbMetadata {
     /// Opens (creating if needed) the database file and starts the writer thread.
     pub fn open(path: &Path) -> StoreResult<RedbMetadata> {
+        Ok(RedbMetadata::open_db(path)?)
+    }
+
+    fn open_db(path: &Path) -> Res<RedbMetadata> {
         // The file holds secret keys: created 0600 before redb opens it (redb would create it
         // with the umask's mode), and tightened if an older version left it readable.
-        crate::private::ensure_private_file(path)?;
+        coffer_store::private::ensure_private_file(path)?;
         let db = Database::builder().set_cache_size(256 << 20).create(path)?;
         let txn = db.begin_write()?;
         {
@@ -109,7 +147,8 @@ impl RedbMetadata {
                 Some(other) => {
                     return Err(StoreError::Corrupt(format!(
                         "metadata schema version {other} is newer than this build understands"
-                    )))
+                    ))
+                    .into())
                 }
             }
             txn.open_table(ACCOUNTS)?;
@@ -143,7 +182,7 @@ impl RedbMetadata {
     async fn write<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&WriteTransaction) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Res<T> + Send + 'static,
     {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(StoreError::Internal(
@@ -152,7 +191,7 @@ impl RedbMetadata {
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |txn| {
-            let result = op(txn);
+            let result = op(txn).map_err(StoreError::from);
             let fatal = matches!(
                 result,
                 Err(StoreError::Internal(_) | StoreError::Io(_) | StoreError::Corrupt(_))
@@ -184,8 +223,14 @@ impl RedbMetadata {
         }
     }
 
-    fn read(&self) -> StoreResult<redb::ReadTransaction> {
+    fn read(&self) -> Res<redb::ReadTransaction> {
         Ok(self.db.begin_read()?)
+    }
+
+    /// Runs a read against one snapshot.
+    fn read_op<T>(&self, op: impl FnOnce(&redb::ReadTransaction) -> Res<T>) -> StoreResult<T> {
+        let txn = self.read()?;
+        Ok(op(&txn)?)
     }
 
     /// One record of a name-keyed table.
@@ -193,7 +238,7 @@ impl RedbMetadata {
         &self,
         table: TableDefinition<&str, &[u8]>,
         name: &str,
-    ) -> StoreResult<Option<T>> {
+    ) -> Res<Option<T>> {
         let txn = self.read()?;
         let table = txn.open_table(table)?;
         let found = table.get(name)?;
@@ -201,7 +246,7 @@ impl RedbMetadata {
     }
 
     /// Every record of a name-keyed table, in name order.
-    fn all_named<T: Record>(&self, table: TableDefinition<&str, &[u8]>) -> StoreResult<Vec<T>> {
+    fn all_named<T: Record>(&self, table: TableDefinition<&str, &[u8]>) -> Res<Vec<T>> {
         let txn = self.read()?;
         let table = txn.open_table(table)?;
         let mut out = Vec::new();
@@ -306,36 +351,23 @@ fn part_key(upload_key: &[u8], part_number: u32) -> Vec<u8> {
     out
 }
 
-/// The smallest byte string greater than every string that starts with `prefix`, or `None`
-/// when there is none (all 0xFF).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
 fn bucket_range_end(bucket_id: u64) -> Vec<u8> {
     (bucket_id + 1).to_be_bytes().to_vec()
 }
 
-fn check_bucket(txn: &WriteTransaction, bucket: &BucketRecord) -> StoreResult<()> {
+fn check_bucket(txn: &WriteTransaction, bucket: &BucketRecord) -> Res<()> {
     let buckets = txn.open_table(BUCKETS)?;
     let current = buckets.get(bucket.name.as_str())?;
     match current {
         Some(bytes) if decode::<BucketRecord>(bytes.value())?.id == bucket.id => Ok(()),
-        _ => Err(StoreError::NoSuchBucket),
+        _ => Err(StoreError::NoSuchBucket.into()),
     }
 }
 
 fn check_blobs_exist<'a>(
     txn: &WriteTransaction,
     blobs: impl Iterator<Item = BlobId> + 'a,
-) -> StoreResult<bool> {
+) -> Res<bool> {
     let refs = txn.open_table(BLOB_REFS)?;
     for blob in blobs {
         if refs.get(blob.0)?.is_none() {
@@ -345,7 +377,7 @@ fn check_blobs_exist<'a>(
     Ok(true)
 }
 
-fn add_refs(txn: &WriteTransaction, blobs: impl Iterator<Item = BlobId>) -> StoreResult<()> {
+fn add_refs(txn: &WriteTransaction, blobs: impl Iterator<Item = BlobId>) -> Res<()> {
     let mut refs = txn.open_table(BLOB_REFS)?;
     for blob in blobs {
         let count = refs.get(blob.0)?.map(|v| v.value()).unwrap_or(0);
@@ -358,7 +390,7 @@ fn drop_refs(
     txn: &WriteTransaction,
     blobs: impl Iterator<Item = BlobId>,
     released: &mut Vec<BlobId>,
-) -> StoreResult<()> {
+) -> Res<()> {
     let mut refs = txn.open_table(BLOB_REFS)?;
     for blob in blobs {
         let count = refs.get(blob.0)?.map(|v| v.value()).unwrap_or(0);
@@ -377,7 +409,7 @@ fn release_version(
     txn: &WriteTransaction,
     version: &ObjectVersion,
     released: &mut Vec<BlobId>,
-) -> StoreResult<()> {
+) -> Res<()> {
     match &version.data {
         DataLocation::Inline(id) => {
             txn.open_table(INLINE)?.remove(*id)?;
@@ -394,7 +426,7 @@ fn install_version(
     key: &str,
     version: &ObjectVersion,
     released: &mut Vec<BlobId>,
-) -> StoreResult<()> {
+) -> Res<()> {
     let encoded = encode(version)?;
     let previous = {
         let mut objects = txn.open_table(OBJECTS)?;
@@ -410,10 +442,7 @@ fn install_version(
     Ok(())
 }
 
-fn upload_part_keys(
-    txn: &WriteTransaction,
-    upload: &[u8],
-) -> StoreResult<Vec<(Vec<u8>, PartRecord)>> {
+fn upload_part_keys(txn: &WriteTransaction, upload: &[u8]) -> Res<Vec<(Vec<u8>, PartRecord)>> {
     let parts = txn.open_table(PARTS)?;
     let mut start = upload.to_vec();
     start.push(0);
@@ -433,7 +462,7 @@ fn remove_upload(
     upload: &[u8],
     parts: &[(Vec<u8>, PartRecord)],
     released: &mut Vec<BlobId>,
-) -> StoreResult<()> {
+) -> Res<()> {
     {
         let mut parts_table = txn.open_table(PARTS)?;
         for (part_key, _) in parts {
@@ -454,7 +483,7 @@ fn check_condition(
     bucket: &BucketRecord,
     key: &str,
     condition: &WriteCondition,
-) -> StoreResult<()> {
+) -> Res<()> {
     if condition.is_none() {
         return Ok(());
     }
@@ -464,12 +493,13 @@ fn check_condition(
         Some(bytes) => Some(decode::<ObjectVersion>(bytes.value())?.etag),
         None => None,
     };
-    condition
-        .check(current_etag.as_deref())
-        .map_err(|failure| match failure {
+    condition.check(current_etag.as_deref()).map_err(|failure| {
+        match failure {
             ConditionFailure::NoCurrentVersion => StoreError::NoSuchKey,
             ConditionFailure::Mismatch => StoreError::PreconditionFailed,
-        })
+        }
+        .into()
+    })
 }
 
 /// The receipts-by-expiry key of a receipt.
@@ -486,13 +516,13 @@ fn replay_receipt(
     txn: &WriteTransaction,
     upload: &[u8],
     completion: &Completion,
-) -> StoreResult<CompletedUpload> {
+) -> Res<CompletedUpload> {
     let receipt = {
         let completed = txn.open_table(COMPLETED)?;
         let found = completed.get(upload)?;
         match found {
             Some(bytes) => decode::<CompletedUpload>(bytes.value())?,
-            None => return Err(StoreError::NoSuchUpload),
+            None => return Err(StoreError::NoSuchUpload.into()),
         }
     };
     let same_parts = receipt.parts.len() == completion.expected.len()
@@ -504,16 +534,12 @@ fn replay_receipt(
     if same_parts && receipt.is_live(completion.receipt.completed_ms) {
         Ok(receipt)
     } else {
-        Err(StoreError::NoSuchUpload)
+        Err(StoreError::NoSuchUpload.into())
     }
 }
 
 /// Keeps a completion's receipt (replacing, with its index entry, any receipt of that key).
-fn store_receipt(
-    txn: &WriteTransaction,
-    upload: &[u8],
-    receipt: &CompletedUpload,
-) -> StoreResult<()> {
+fn store_receipt(txn: &WriteTransaction, upload: &[u8], receipt: &CompletedUpload) -> Res<()> {
     let previous = {
         let mut completed = txn.open_table(COMPLETED)?;
         let previous = completed.insert(upload, encode(receipt)?.as_slice())?;
@@ -531,7 +557,7 @@ fn store_receipt(
 }
 
 /// Removes at most `max` receipts that expired at or before `now_ms`.
-fn prune_receipts(txn: &WriteTransaction, now_ms: i64, max: usize) -> StoreResult<usize> {
+fn prune_receipts(txn: &WriteTransaction, now_ms: i64, max: usize) -> Res<usize> {
     let end = expiry_key(now_ms.saturating_add(1), &[]);
     let expired: Vec<Vec<u8>> = {
         let by_expiry = txn.open_table(COMPLETED_EXPIRY)?;
@@ -558,13 +584,13 @@ impl MetadataStore for RedbMetadata {
         self.write(move |txn| {
             let mut accounts = txn.open_table(ACCOUNTS)?;
             if accounts.get(account.secret_id.as_str())?.is_some() {
-                return Err(StoreError::AccountExists);
+                return Err(StoreError::AccountExists.into());
             }
             for entry in accounts.iter()? {
                 let (_, value) = entry?;
                 let existing: AccountRecord = decode(value.value())?;
                 if existing.uin == account.uin {
-                    return Err(StoreError::UinInUse);
+                    return Err(StoreError::UinInUse.into());
                 }
             }
             accounts.insert(account.secret_id.as_str(), encode(&account)?.as_slice())?;
@@ -574,11 +600,11 @@ impl MetadataStore for RedbMetadata {
     }
 
     async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>> {
-        self.get_named(ACCOUNTS, secret_id)
+        Ok(self.get_named(ACCOUNTS, secret_id)?)
     }
 
     async fn accounts(&self) -> StoreResult<Vec<AccountRecord>> {
-        self.all_named(ACCOUNTS)
+        Ok(self.all_named(ACCOUNTS)?)
     }
 
     async fn delete_account(&self, secret_id: &str) -> StoreResult<()> {
@@ -586,7 +612,7 @@ impl MetadataStore for RedbMetadata {
         self.write(move |txn| {
             let mut accounts = txn.open_table(ACCOUNTS)?;
             if accounts.get(secret_id.as_str())?.is_none() {
-                return Err(StoreError::NoSuchAccount);
+                return Err(StoreError::NoSuchAccount.into());
             }
             accounts.remove(secret_id.as_str())?;
             Ok(())
@@ -601,7 +627,8 @@ impl MetadataStore for RedbMetadata {
                 let existing: BucketRecord = decode(existing.value())?;
                 return Err(StoreError::BucketAlreadyExists {
                     owned_by_caller: existing.owner_uin == bucket.owner_uin,
-                });
+                }
+                .into());
             }
             let mut meta = txn.open_table(META)?;
             let id = meta
@@ -617,11 +644,11 @@ impl MetadataStore for RedbMetadata {
     }
 
     async fn bucket(&self, name: &str) -> StoreResult<Option<BucketRecord>> {
-        self.get_named(BUCKETS, name)
+        Ok(self.get_named(BUCKETS, name)?)
     }
 
     async fn buckets(&self) -> StoreResult<Vec<BucketRecord>> {
-        self.all_named(BUCKETS)
+        Ok(self.all_named(BUCKETS)?)
     }
 
     async fn delete_bucket(&self, name: &str) -> StoreResult<()> {
@@ -632,7 +659,7 @@ impl MetadataStore for RedbMetadata {
                 let found = buckets.get(name.as_str())?;
                 match found {
                     Some(bytes) => decode(bytes.value())?,
-                    None => return Err(StoreError::NoSuchBucket),
+                    None => return Err(StoreError::NoSuchBucket.into()),
                 }
             };
             let start = bucket.id.to_be_bytes();
@@ -640,7 +667,7 @@ impl MetadataStore for RedbMetadata {
             for table in [OBJECTS, UPLOADS] {
                 let t = txn.open_table(table)?;
                 if t.range(start.as_slice()..end.as_slice())?.next().is_some() {
-                    return Err(StoreError::BucketNotEmpty);
+                    return Err(StoreError::BucketNotEmpty.into());
                 }
             }
             txn.open_table(BUCKETS)?.remove(name.as_str())?;
@@ -650,20 +677,22 @@ impl MetadataStore for RedbMetadata {
     }
 
     async fn object(&self, bucket: &BucketRecord, key: &str) -> StoreResult<Option<ObjectVersion>> {
-        let txn = self.read()?;
-        let objects = txn.open_table(OBJECTS)?;
-        let found = objects.get(object_key(bucket.id, key).as_slice())?;
-        found.map(|bytes| decode(bytes.value())).transpose()
+        self.read_op(|txn| {
+            let objects = txn.open_table(OBJECTS)?;
+            let found = objects.get(object_key(bucket.id, key).as_slice())?;
+            found.map(|bytes| decode(bytes.value())).transpose()
+        })
     }
 
     async fn inline_data(&self, id: u128) -> StoreResult<Vec<u8>> {
-        let txn = self.read()?;
-        let inline = txn.open_table(INLINE)?;
-        let found = inline.get(id)?;
-        match found {
-            Some(bytes) => Ok(bytes.value().to_vec()),
-            None => Err(StoreError::NoSuchKey),
-        }
+        self.read_op(|txn| {
+            let inline = txn.open_table(INLINE)?;
+            let found = inline.get(id)?;
+            match found {
+                Some(bytes) => Ok(bytes.value().to_vec()),
+                None => Err(StoreError::NoSuchKey.into()),
+            }
+        })
     }
 
     async fn put_object(
@@ -679,7 +708,7 @@ impl MetadataStore for RedbMetadata {
         self.write(move |txn| {
             check_bucket(txn, &bucket)?;
             if options.shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
-                return Err(StoreError::NoSuchKey);
+                return Err(StoreError::NoSuchKey.into());
             }
             check_condition(txn, &bucket, &key, &options.condition)?;
             let mut released = Vec::new();
@@ -719,14 +748,17 @@ impl MetadataStore for RedbMetadata {
         .await
     }
 
-    async fn list_objects(
+    async fn scan_objects(
         &self,
         bucket: &BucketRecord,
-        query: &ListQuery,
-    ) -> StoreResult<ListPage> {
-        let txn = self.read()?;
-        let objects = txn.open_table(OBJECTS)?;
-        list_objects_in(&objects, bucket.id, query)
+        prefix: &str,
+        from: Seek<'_>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, ObjectVersion)>> {
+        self.read_op(|txn| {
+            let objects = txn.open_table(OBJECTS)?;
+            scan_objects_in(&objects, bucket.id, prefix, from, limit)
+        })
     }
 
     async fn create_upload(&self, bucket: &BucketRecord, upload: UploadRecord) -> StoreResult<()> {
@@ -747,10 +779,11 @@ impl MetadataStore for RedbMetadata {
         key: &str,
         upload_id: &str,
     ) -> StoreResult<Option<UploadRecord>> {
-        let txn = self.read()?;
-        let uploads = txn.open_table(UPLOADS)?;
-        let found = uploads.get(upload_key(bucket.id, key, upload_id).as_slice())?;
-        found.map(|bytes| decode(bytes.value())).transpose()
+        self.read_op(|txn| {
+            let uploads = txn.open_table(UPLOADS)?;
+            let found = uploads.get(upload_key(bucket.id, key, upload_id).as_slice())?;
+            found.map(|bytes| decode(bytes.value())).transpose()
+        })
     }
 
     async fn put_part(
@@ -764,11 +797,11 @@ impl MetadataStore for RedbMetadata {
         let upload = upload_key(bucket.id, key, upload_id);
         self.write(move |txn| {
             if txn.open_table(UPLOADS)?.get(upload.as_slice())?.is_none() {
-                return Err(StoreError::NoSuchUpload);
+                return Err(StoreError::NoSuchUpload.into());
             }
             let blobs = || part.extents.iter().map(|e| e.blob);
             if shares_blobs && !check_blobs_exist(txn, blobs())? {
-                return Err(StoreError::NoSuchKey);
+                return Err(StoreError::NoSuchKey.into());
             }
             add_refs(txn, blobs())?;
             let previous = {
@@ -797,23 +830,24 @@ impl MetadataStore for RedbMetadata {
         after: u32,
         max: usize,
     ) -> StoreResult<(Vec<PartRecord>, bool)> {
-        let txn = self.read()?;
-        let parts = txn.open_table(PARTS)?;
-        let upload = upload_key(bucket.id, key, upload_id);
-        let start = part_key(&upload, after.saturating_add(1));
-        let mut end = upload.clone();
-        end.push(1);
-        let mut out = Vec::new();
-        let mut truncated = false;
-        for entry in parts.range(start.as_slice()..end.as_slice())? {
-            let (_, v) = entry?;
-            if out.len() == max {
-                truncated = true;
-                break;
+        self.read_op(|txn| {
+            let parts = txn.open_table(PARTS)?;
+            let upload = upload_key(bucket.id, key, upload_id);
+            let start = part_key(&upload, after.saturating_add(1));
+            let mut end = upload.clone();
+            end.push(1);
+            let mut out = Vec::new();
+            let mut truncated = false;
+            for entry in parts.range(start.as_slice()..end.as_slice())? {
+                let (_, v) = entry?;
+                if out.len() == max {
+                    truncated = true;
+                    break;
+                }
+                out.push(decode(v.value())?);
             }
-            out.push(decode(v.value())?);
-        }
-        Ok((out, truncated))
+            Ok((out, truncated))
+        })
     }
 
     async fn complete_upload(
@@ -841,7 +875,7 @@ impl MetadataStore for RedbMetadata {
                     .find(|(_, p)| p.part_number == wanted.part_number);
                 match found {
                     Some((_, part)) if part.md5 == wanted.md5 => {}
-                    _ => return Err(StoreError::InvalidPart(wanted.part_number)),
+                    _ => return Err(StoreError::InvalidPart(wanted.part_number).into()),
                 }
             }
             check_condition(txn, &bucket, &key, &completion.condition)?;
@@ -867,10 +901,11 @@ impl MetadataStore for RedbMetadata {
         key: &str,
         upload_id: &str,
     ) -> StoreResult<Option<CompletedUpload>> {
-        let txn = self.read()?;
-        let completed = txn.open_table(COMPLETED)?;
-        let found = completed.get(upload_key(bucket.id, key, upload_id).as_slice())?;
-        found.map(|bytes| decode(bytes.value())).transpose()
+        self.read_op(|txn| {
+            let completed = txn.open_table(COMPLETED)?;
+            let found = completed.get(upload_key(bucket.id, key, upload_id).as_slice())?;
+            found.map(|bytes| decode(bytes.value())).transpose()
+        })
     }
 
     async fn prune_completed_uploads(&self, now_ms: i64, max: usize) -> StoreResult<usize> {
@@ -887,7 +922,7 @@ impl MetadataStore for RedbMetadata {
         let upload = upload_key(bucket.id, key, upload_id);
         self.write(move |txn| {
             if txn.open_table(UPLOADS)?.get(upload.as_slice())?.is_none() {
-                return Err(StoreError::NoSuchUpload);
+                return Err(StoreError::NoSuchUpload.into());
             }
             let parts = upload_part_keys(txn, &upload)?;
             let mut released = Vec::new();
@@ -897,14 +932,17 @@ impl MetadataStore for RedbMetadata {
         .await
     }
 
-    async fn list_uploads(
+    async fn scan_uploads(
         &self,
         bucket: &BucketRecord,
-        query: &UploadListQuery,
-    ) -> StoreResult<UploadPage> {
-        let txn = self.read()?;
-        let uploads = txn.open_table(UPLOADS)?;
-        list_uploads_in(&uploads, bucket.id, query)
+        prefix: &str,
+        from: UploadSeek<'_>,
+        limit: usize,
+    ) -> StoreResult<Vec<UploadRecord>> {
+        self.read_op(|txn| {
+            let uploads = txn.open_table(UPLOADS)?;
+            scan_uploads_in(&uploads, bucket.id, prefix, from, limit)
+        })
     }
 
     async fn close(&self) -> StoreResult<()> {
@@ -915,186 +953,85 @@ impl MetadataStore for RedbMetadata {
     }
 
     async fn blobs_referenced(&self, blobs: &[BlobId]) -> StoreResult<Vec<bool>> {
-        let txn = self.read()?;
-        let refs = txn.open_table(BLOB_REFS)?;
-        blobs
-            .iter()
-            .map(|blob| Ok(refs.get(blob.0)?.is_some()))
-            .collect()
+        self.read_op(|txn| {
+            let refs = txn.open_table(BLOB_REFS)?;
+            blobs
+                .iter()
+                .map(|blob| Ok(refs.get(blob.0)?.is_some()))
+                .collect()
+        })
     }
 }
 
-/// What the delimiter does to a key: either the key stands alone, or it rolls up into the
-/// common prefix returned.
-fn common_prefix<'k>(key: &'k str, prefix: &str, delimiter: Option<&str>) -> Option<&'k str> {
-    let delimiter = delimiter.filter(|d| !d.is_empty())?;
-    let rest = key.get(prefix.len()..)?;
-    let at = rest.find(delimiter)?;
-    key.get(..prefix.len() + at + delimiter.len())
+/// The table-key range of `bucket_id`'s keys that begin with `prefix`, from `lower` (key
+/// bytes, after the bucket id) on; `None` when empty.
+fn key_range(bucket_id: u64, prefix: &str, lower: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut from = bucket_id.to_be_bytes().to_vec();
+    from.extend_from_slice(lower.max(prefix.as_bytes()));
+    let to = match prefix_end(prefix.as_bytes()) {
+        Some(limit) if !prefix.is_empty() => {
+            let mut to = bucket_id.to_be_bytes().to_vec();
+            to.extend_from_slice(&limit);
+            to
+        }
+        _ => bucket_range_end(bucket_id),
+    };
+    (from < to).then_some((from, to))
 }
 
-fn list_objects_in(
+fn scan_objects_in(
     objects: &redb::ReadOnlyTable<&[u8], &[u8]>,
     bucket_id: u64,
-    query: &ListQuery,
-) -> StoreResult<ListPage> {
-    let mut page = ListPage::default();
-    if query.max_keys == 0 {
-        return Ok(page);
-    }
-    let prefix = query.prefix.as_str();
-    let delimiter = query.delimiter.as_deref();
-    let marker = query.marker.as_deref().filter(|m| !m.is_empty());
-    let bucket_end = bucket_range_end(bucket_id);
-    // Where the next range scan starts (inclusive), as an object key.
-    let mut start: Vec<u8> = match marker {
-        Some(m) if m.as_bytes() >= prefix.as_bytes() => {
-            let mut s = m.as_bytes().to_vec();
-            s.push(0); // strictly after the marker
-            s
-        }
-        _ => prefix.as_bytes().to_vec(),
+    prefix: &str,
+    from: Seek<'_>,
+    limit: usize,
+) -> Res<Vec<(String, ObjectVersion)>> {
+    let Some((from, to)) = from
+        .lower_bound()
+        .and_then(|lower| key_range(bucket_id, prefix, &lower))
+    else {
+        return Ok(Vec::new());
     };
-    let prefix_limit = prefix_end(prefix.as_bytes());
-    'scan: loop {
-        let from = object_key(bucket_id, "");
-        let mut from = from;
-        from.extend_from_slice(&start);
-        let to = match &prefix_limit {
-            Some(limit) if !prefix.is_empty() => {
-                let mut to = bucket_id.to_be_bytes().to_vec();
-                to.extend_from_slice(limit);
-                to
-            }
-            _ => bucket_end.clone(),
-        };
-        if from >= to {
-            break;
-        }
-        for entry in objects.range(from.as_slice()..to.as_slice())? {
-            let (k, v) = entry?;
-            let raw = k.value();
-            let key = std::str::from_utf8(raw.get(8..).unwrap_or_default())
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(cp) = common_prefix(key, prefix, delimiter) {
-                let skip_to = prefix_end(cp.as_bytes());
-                let already_returned = marker.is_some_and(|m| cp.as_bytes() <= m.as_bytes());
-                if !already_returned {
-                    if page.entries.len() == query.max_keys {
-                        page.is_truncated = true;
-                        break 'scan;
-                    }
-                    page.entries.push(ListEntry::CommonPrefix(cp.to_string()));
-                }
-                match skip_to {
-                    Some(next) => {
-                        start = next;
-                        continue 'scan;
-                    }
-                    None => break 'scan,
-                }
-            }
-            if page.entries.len() == query.max_keys {
-                page.is_truncated = true;
-                break 'scan;
-            }
-            page.entries.push(ListEntry::Object {
-                key: key.to_string(),
-                version: decode(v.value())?,
-            });
-        }
-        break;
+    let mut out = Vec::with_capacity(limit.min(1024));
+    for entry in objects.range(from.as_slice()..to.as_slice())?.take(limit) {
+        let (k, v) = entry?;
+        let key = std::str::from_utf8(k.value().get(8..).unwrap_or_default())
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push((key.to_string(), decode(v.value())?));
     }
-    if page.is_truncated {
-        page.next_marker = page.entries.last().map(|e| match e {
-            ListEntry::Object { key, .. } => key.clone(),
-            ListEntry::CommonPrefix(p) => p.clone(),
-        });
-    }
-    Ok(page)
+    Ok(out)
 }
 
-fn list_uploads_in(
+fn scan_uploads_in(
     uploads: &redb::ReadOnlyTable<&[u8], &[u8]>,
     bucket_id: u64,
-    query: &UploadListQuery,
-) -> StoreResult<UploadPage> {
-    let mut page = UploadPage::default();
-    if query.max_uploads == 0 {
-        return Ok(page);
-    }
-    let prefix = query.prefix.as_str();
-    let delimiter = query.delimiter.as_deref();
-    let key_marker = query.key_marker.as_deref().filter(|m| !m.is_empty());
-    let upload_marker = query.upload_id_marker.as_deref().filter(|m| !m.is_empty());
-    let mut start: Vec<u8> = match key_marker {
-        Some(m) if m.as_bytes() >= prefix.as_bytes() => {
-            let mut s = m.as_bytes().to_vec();
-            match upload_marker {
-                Some(u) => {
-                    s.push(0);
-                    s.extend_from_slice(u.as_bytes());
-                    s.push(0); // strictly after that upload
-                }
-                None => s.push(1), // strictly after every upload of the marker key
-            }
-            s
+    prefix: &str,
+    from: UploadSeek<'_>,
+    limit: usize,
+) -> Res<Vec<UploadRecord>> {
+    // Upload keys are key ‖ 0x00 ‖ upload id, and keys hold no NUL byte.
+    let lower = match from {
+        UploadSeek::Key(Seek::After(key)) => {
+            let mut lower = key.as_bytes().to_vec();
+            lower.push(1); // strictly after every upload of the key
+            Some(lower)
         }
-        _ => prefix.as_bytes().to_vec(),
+        UploadSeek::Key(seek) => seek.lower_bound(),
+        UploadSeek::AfterUpload { key, upload_id } => {
+            let mut lower = key.as_bytes().to_vec();
+            lower.push(0);
+            lower.extend_from_slice(upload_id.as_bytes());
+            lower.push(0); // strictly after that upload
+            Some(lower)
+        }
     };
-    let bucket_end = bucket_range_end(bucket_id);
-    'scan: loop {
-        let mut from = bucket_id.to_be_bytes().to_vec();
-        from.extend_from_slice(&start);
-        if from >= bucket_end {
-            break;
-        }
-        for entry in uploads.range(from.as_slice()..bucket_end.as_slice())? {
-            let (k, v) = entry?;
-            let raw = k.value().get(8..).unwrap_or_default();
-            let key_bytes = raw.split(|b| *b == 0).next().unwrap_or_default();
-            let key =
-                std::str::from_utf8(key_bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if !key.starts_with(prefix) {
-                if key.as_bytes() > prefix.as_bytes() {
-                    break 'scan;
-                }
-                continue;
-            }
-            if let Some(cp) = common_prefix(key, prefix, delimiter) {
-                let already_returned = key_marker.is_some_and(|m| cp.as_bytes() <= m.as_bytes());
-                if !already_returned {
-                    if page.entries.len() == query.max_uploads {
-                        page.is_truncated = true;
-                        break 'scan;
-                    }
-                    page.entries.push(UploadEntry::CommonPrefix(cp.to_string()));
-                }
-                match prefix_end(cp.as_bytes()) {
-                    Some(next) => {
-                        start = next;
-                        continue 'scan;
-                    }
-                    None => break 'scan,
-                }
-            }
-            if page.entries.len() == query.max_uploads {
-                page.is_truncated = true;
-                break 'scan;
-            }
-            page.entries.push(UploadEntry::Upload(decode(v.value())?));
-        }
-        break;
+    let Some((from, to)) = lower.and_then(|lower| key_range(bucket_id, prefix, &lower)) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(limit.min(1024));
+    for entry in uploads.range(from.as_slice()..to.as_slice())?.take(limit) {
+        let (_, v) = entry?;
+        out.push(decode(v.value())?);
     }
-    if page.is_truncated {
-        match page.entries.last() {
-            Some(UploadEntry::Upload(u)) => {
-                page.next_key_marker = Some(u.key.clone());
-                page.next_upload_id_marker = Some(u.upload_id.clone());
-            }
-            Some(UploadEntry::CommonPrefix(p)) => page.next_key_marker = Some(p.clone()),
-            None => {}
-        }
-    }
-    Ok(page)
+    Ok(out)
 }
