@@ -268,7 +268,7 @@ fn settle_host(request: &mut Request) -> ApiResult<String> {
 }
 
 /// What a resolved target addresses.
-fn scope_of(target: &Target) -> Scope {
+pub(crate) fn scope_of(target: &Target) -> Scope {
     match (&target.bucket, &target.key) {
         (Some(bucket), _) if bucket == "-" && !target.virtual_host => Scope::Admin,
         (None, _) => Scope::Service,

@@ -169,8 +169,10 @@ pub async fn list_parts(ctx: &Ctx) -> ApiResult<Response> {
     Ok(Response::xml(200, w.finish()))
 }
 
-/// Parses a CompleteMultipartUpload body.
-fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
+/// Parses a CompleteMultipartUpload body: a `<CompleteMultipartUpload>` root with at least
+/// one `<Part>` (each with a numeric `<PartNumber>` and an `<ETag>`), part numbers strictly
+/// ascending.
+pub fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
     let root = coffer_proto::xml::parse(body)?;
     if root.name != "CompleteMultipartUpload" {
         return Err(ErrorCode::MalformedXML.into());
