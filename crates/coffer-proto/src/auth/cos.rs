@@ -474,9 +474,13 @@ impl<'a> CosSigner<'a> {
         start: u64,
         end: u64,
     ) -> CosSigned {
+        // A pair without a name cannot be listed in `q-header-list` / `q-url-param-list`
+        // (the lists drop empty entries), so it is not signed: a parameter `?=x` stays
+        // unsigned, and the signature still verifies (found by the `auth_cos` fuzz target).
         let encode = |pairs: &[(String, String)]| -> Vec<(String, String)> {
             let mut v: Vec<(String, String)> = pairs
                 .iter()
+                .filter(|(k, _)| !k.is_empty())
                 .map(|(k, v)| (encoded_name(k.as_bytes()), cos_encode(v.as_bytes())))
                 .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -754,6 +758,25 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// Found by the `auth_cos` fuzz target: a parameter without a name (`?=x`) made the
+    /// signer list an empty name, which the parser drops, so the SDK's own signature failed.
+    #[test]
+    fn nameless_parameters_are_left_unsigned() {
+        let signed = CosSigner::new(AK, SK).sign(
+            "GET",
+            "/k",
+            &s(&[("", "x"), ("a", "b")]),
+            &s(&[("", "y"), ("Host", HOST)]),
+            START,
+            NOW + 300,
+        );
+        assert_eq!(signed.authorization.param_list, vec!["a".to_string()]);
+        assert_eq!(signed.authorization.header_list, vec!["host".to_string()]);
+        let headers: &[(&str, &[u8])] = &[("Host", HOST.as_bytes())];
+        let r = req("GET", "/k", "=x&a=b", headers);
+        assert_eq!(parse_and_verify(&signed.header_value(), &r, NOW), Ok(()));
     }
 
     #[test]
