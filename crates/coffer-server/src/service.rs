@@ -175,10 +175,19 @@ impl CofferHandler {
         )
         .await
         .map_err(fail)?;
-        let query = query
+        let query: Vec<(String, String)> = query
             .into_iter()
             .filter(|(name, _)| operation.reads_param(name))
             .collect();
+        // Keys cannot hold NUL (addressing refuses it in paths, the XML reader in bodies), and
+        // no XML answer could echo one back: a parameter carrying NUL is refused too (found
+        // by the pipeline fuzz target: `?prefix=%00` answered a listing nobody could parse).
+        if let Some((name, _)) = query.iter().find(|(_, value)| value.contains('\0')) {
+            return Err(fail(ApiError::with_message(
+                ErrorCode::InvalidArgument,
+                format!("The parameter {name} cannot contain NUL."),
+            )));
+        }
         Ok(Ctx {
             state: state.clone(),
             request_id,
