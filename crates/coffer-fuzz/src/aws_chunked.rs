@@ -2,7 +2,8 @@
 //! (`coffer_proto::auth::chunked`), in its three modes.
 //!
 //! Input: byte 0 picks the mode (signed, unsigned with trailer, signed with trailer) and the
-//! size of the pieces the body arrives in, byte 1 the chunk size of the round trip, the rest
+//! size of the pieces the body arrives in, byte 1 the chunk size of the round trip (4 to
+//! 1024 bytes), the rest
 //! is the body. Invariants:
 //! - decoding arbitrary bytes never panics and gives the same result — data, trailers, error
 //!   — whether the body arrives whole or in pieces; the decoded length is the data's length
@@ -90,7 +91,7 @@ pub fn run(data: &[u8]) {
     let trailers = vec![("x-amz-checksum-crc32".to_string(), "AAAAAA==".to_string())];
     let mut encoder = ChunkedEncoder::new(mode.clone());
     let mut encoded = Vec::new();
-    for chunk in body.chunks(usize::from(*chunk_size).max(1)) {
+    for chunk in body.chunks((usize::from(*chunk_size) + 1) * 4) {
         encoder.chunk(chunk, &mut encoded);
     }
     encoder.finish(&trailers, &mut encoded);

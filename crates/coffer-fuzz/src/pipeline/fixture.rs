@@ -211,17 +211,48 @@ pub(crate) fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// The name of the stores' directories: this prefix, the process id, a random suffix.
+const DIR_PREFIX: &str = "coffer-fuzz-";
+
+/// Removes the store directories of fuzzing processes that are gone: libFuzzer ends a run
+/// with `exit`, and a crash ends it too, so the last store of a process is never dropped.
+fn remove_stale(base: &std::path::Path) {
+    // Without /proc, a process's liveness is unknown: leave everything.
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(DIR_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Builds a fresh store and prepares it.
 async fn prepare() -> Live {
     let shm = std::path::Path::new("/dev/shm");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("coffer-fuzz-");
-    let dir = if shm.is_dir() {
-        builder.tempdir_in(shm).or_else(|_| builder.tempdir())
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
     } else {
-        builder.tempdir()
-    }
-    .expect("a temporary directory");
+        std::env::temp_dir()
+    };
+    remove_stale(&base);
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
+        .tempdir_in(&base)
+        .or_else(|_| tempfile::tempdir())
+        .expect("a temporary directory");
     let store = Store::open_embedded(dir.path()).await.expect("a store");
     for (secret_id, secret_key, appid, uin, admin) in [
         (OWNER.0, OWNER.1, "1250000000", "100000000001", false),
