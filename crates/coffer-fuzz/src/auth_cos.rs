@@ -9,8 +9,9 @@
 //!   (`to_header_value`) to a value that parses back to it;
 //! - sign-then-verify: whenever the request is unambiguous (every header and parameter
 //!   UTF-8, no signed name twice), signing all of its headers and parameters with the SDK's
-//!   signer gives an `Authorization` value and a presigned query that verify inside the window,
-//!   are `Expired` after it, and a changed signature does not verify.
+//!   signer gives an `Authorization` value and a presigned query (when no parameter of the
+//!   request is named like a `q-*` field) that verify inside the window, are `Expired` after
+//!   it, and a changed signature does not verify.
 
 use crate::request::{view, FuzzRequest};
 use coffer_proto::auth::cos::{self, CosAuthorization, CosSigner};
@@ -102,9 +103,6 @@ fn sign_then_verify(request: &FuzzRequest) {
         ) else {
             return;
         };
-        if name.starts_with("q-") {
-            return;
-        }
         params.push((name, value));
     }
     let mut names: Vec<String> = headers
@@ -153,7 +151,15 @@ fn sign_then_verify(request: &FuzzRequest) {
         Err(AuthError::SignatureMismatch { .. })
     ));
 
-    // The presigned form of the same signature.
+    // The presigned form of the same signature, unless the request has parameters of its
+    // own named like the presigned fields (any case: names are signed lower-cased), which
+    // the verifier rightly refuses as ambiguous.
+    if params
+        .iter()
+        .any(|(name, _)| signed_name(name.as_bytes()).starts_with("q-"))
+    {
+        return;
+    }
     let query = signer.presign_query(
         &request.method,
         &request.path,
