@@ -384,18 +384,9 @@ impl CosClient {
     }
 }
 
-/// `host[:port]` → `host` (IPv6 literals keep their brackets).
+/// `host[:port]` → `host` (IPv6 literals keep their brackets), by the rule the server uses.
 fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return match host.find(']') {
-            Some(i) => &host[..=i],
-            None => host,
-        };
-    }
-    match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    }
+    coffer_proto::names::host_without_port_str(host)
 }
 
 /// §1.5: form-encoded `name=value` pairs (empty values keep their `=`).

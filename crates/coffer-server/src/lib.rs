@@ -21,10 +21,22 @@ pub mod payload;
 pub mod service;
 pub mod state;
 
-/// The HTTP layer's parsers as plain functions, for the fuzz targets in `fuzz/`. Not an API.
+/// What the fuzz targets (`crates/coffer-fuzz`, run from `fuzz/`) need beyond the public
+/// API: the HTTP layer's parsers as plain functions, the connection loop over any stream,
+/// and the request-body parsers of the handlers. Not an API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::http::fuzzing::*;
+    pub use crate::ops::admin::parse_account;
+    pub use crate::ops::bucket::check_create_bucket_configuration;
+    pub use crate::ops::copy::parse_copy_source;
+    pub use crate::ops::delete_many::parse_delete;
+    pub use crate::ops::multipart::parse_complete;
+
+    /// What a resolved target addresses, as the pipeline decides it before routing.
+    pub fn scope_of(target: &crate::addressing::Target) -> crate::operations::Scope {
+        crate::service::scope_of(target)
+    }
 }
 
 pub use http::HttpConfig;

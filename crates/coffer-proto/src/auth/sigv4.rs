@@ -88,7 +88,10 @@ pub fn parse_amz_date(s: &str) -> Option<u64> {
         return None;
     }
     let t = NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ").ok()?;
-    u64::try_from(t.and_utc().timestamp()).ok()
+    let unix = u64::try_from(t.and_utc().timestamp()).ok()?;
+    // One text per instant: chrono reads second 60 (a leap second) as the second before, so
+    // `…235960Z` would stand for `…235959Z`. Only the canonical spelling is a valid time.
+    (format_amz_date(unix).as_deref() == Some(s)).then_some(unix)
 }
 
 /// Formats Unix seconds as `YYYYMMDDTHHMMSSZ`.
@@ -1566,6 +1569,8 @@ mod tests {
             "20130524T250000Z",
             "20130524T0000000Z",
             "+0130524T000000Z",
+            // A leap second (found by the `time` fuzz target): one spelling per instant.
+            "20130524T235960Z",
         ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }

@@ -11,8 +11,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 /// How much the connection asks the socket for at a time.
@@ -46,18 +45,44 @@ pub enum BodyError {
     TooLarge,
 }
 
-/// The socket halves and the read buffer of one connection.
-#[derive(Debug)]
+/// The reading half of a connection: a TCP socket's, or an in-memory stream's in tests and
+/// fuzzing.
+pub(crate) type ConnReader = Box<dyn AsyncRead + Send + Sync + Unpin>;
+/// The writing half of a connection (see [`ConnReader`]).
+pub(crate) type ConnWriter = Box<dyn AsyncWrite + Send + Sync + Unpin>;
+
+/// The stream halves and the read buffer of one connection.
 pub(crate) struct ConnIo {
-    pub(crate) reader: OwnedReadHalf,
-    pub(crate) writer: OwnedWriteHalf,
+    pub(crate) reader: ConnReader,
+    pub(crate) writer: ConnWriter,
     pub(crate) buf: BytesMut,
     pub(crate) eof: bool,
     /// Longest a write of one piece (at most [`WRITE_PIECE`] bytes) may wait for the peer.
     pub(crate) write_timeout: Duration,
 }
 
+impl std::fmt::Debug for ConnIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnIo")
+            .field("buffered", &self.buf.len())
+            .field("eof", &self.eof)
+            .field("write_timeout", &self.write_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ConnIo {
+    /// Wraps the two halves of a connection.
+    pub(crate) fn new(reader: ConnReader, writer: ConnWriter, write_timeout: Duration) -> ConnIo {
+        ConnIo {
+            reader,
+            writer,
+            buf: BytesMut::with_capacity(16 * 1024),
+            eof: false,
+            write_timeout,
+        }
+    }
+
     /// Reads more bytes into the buffer; returns how many (0 at end of stream).
     pub(crate) async fn fill(&mut self, timeout: Duration) -> Result<usize, BodyError> {
         if self.buf.capacity() - self.buf.len() < READ_RESERVE / 4 {

@@ -7,14 +7,14 @@
 use super::body::{BodyError, BodyLimits, ConnIo, Framing, RequestBody};
 use super::head::{parse_head, Head, Rejection, Request};
 use super::response::{reason, Response, ResponseBody};
-use bytes::{Buf, BytesMut};
+use bytes::Buf;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -166,7 +166,8 @@ pub async fn serve<H: Handler>(
                             Ok(slot) => {
                                 let shutdown = shutdown.clone();
                                 connections.spawn(async move {
-                                    serve_connection(stream, peer, &shared, handler.as_ref(), shutdown).await;
+                                    let io = conn_io(stream, &shared.config);
+                                    serve_connection(io, peer, &shared, handler.as_ref(), shutdown).await;
                                     drop(slot);
                                 });
                             }
@@ -212,13 +213,26 @@ pub async fn serve<H: Handler>(
 fn conn_io(stream: TcpStream, config: &HttpConfig) -> ConnIo {
     let _ = stream.set_nodelay(true);
     let (reader, writer) = stream.into_split();
-    ConnIo {
-        reader,
-        writer,
-        buf: BytesMut::with_capacity(16 * 1024),
-        eof: false,
-        write_timeout: config.write_timeout,
-    }
+    ConnIo::new(Box::new(reader), Box::new(writer), config.write_timeout)
+}
+
+/// Serves one connection over any byte stream (an in-memory one in the fuzz targets), with
+/// the limits of `config`, until the peer closes it or the connection ends.
+pub(crate) async fn serve_stream<H, S>(stream: S, config: HttpConfig, handler: &H)
+where
+    H: Handler,
+    S: AsyncRead + AsyncWrite + Send + Sync + 'static,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let io = ConnIo::new(Box::new(reader), Box::new(writer), config.write_timeout);
+    let shared = Shared {
+        uploads: Arc::new(Semaphore::new(config.max_uploads.max(1))),
+        config,
+        limit_logged: LimitLog::new(),
+    };
+    let (_shutdown, watch) = watch::channel(false);
+    let peer = SocketAddr::from(([127, 0, 0, 1], 9));
+    serve_connection(io, peer, &shared, handler, watch).await;
 }
 
 /// Answers a connection beyond the limit with 503 and closes it, without reading a request.
@@ -258,14 +272,13 @@ fn has_body(framing: &Framing) -> bool {
 }
 
 async fn serve_connection<H: Handler>(
-    stream: TcpStream,
+    mut io: ConnIo,
     peer: SocketAddr,
     shared: &Shared,
     handler: &H,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let config = &shared.config;
-    let mut io = conn_io(stream, config);
     loop {
         if *shutdown.borrow() {
             return;

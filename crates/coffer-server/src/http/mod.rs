@@ -21,6 +21,9 @@ pub use response::{Response, ResponseBody};
 /// Entry points for the fuzz targets (`coffer_server::fuzzing`).
 #[doc(hidden)]
 pub mod fuzzing {
+    use super::{Handler, HttpConfig};
+    use tokio::io::{AsyncRead, AsyncWrite};
+
     pub use super::body::{
         check_trailer_line, chunked_step, parse_chunk_size_line, ChunkState, ChunkStep,
         MAX_TRAILER_BYTES,
@@ -39,5 +42,16 @@ pub mod fuzzing {
             );
             len
         }))
+    }
+
+    /// Serves one connection over `stream` (say one end of `tokio::io::duplex`) with the
+    /// real connection loop — head parsing, framing, keep-alive, early answers, draining —
+    /// until the peer closes it.
+    pub async fn serve_stream<H, S>(stream: S, config: HttpConfig, handler: &H)
+    where
+        H: Handler,
+        S: AsyncRead + AsyncWrite + Send + Sync + 'static,
+    {
+        super::conn::serve_stream(stream, config, handler).await;
     }
 }

@@ -49,6 +49,29 @@ fn json(status: u16, value: &impl serde::Serialize) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// Parses and checks the JSON account of `POST /-/admin/users`: non-empty SecretId and
+/// SecretKey, numeric APPID and uin.
+pub fn parse_account(body: &[u8]) -> ApiResult<AccountJson> {
+    let wanted: AccountJson = serde_json::from_slice(body).map_err(|e| {
+        ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            format!("Invalid account JSON: {e}"),
+        )
+    })?;
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if wanted.secret_id.is_empty()
+        || wanted.secret_key.is_empty()
+        || !numeric(&wanted.appid)
+        || !numeric(&wanted.uin)
+    {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            "secret_id, secret_key, a numeric appid and a numeric uin are required.",
+        ));
+    }
+    Ok(wanted)
+}
+
 /// Dispatches an admin request (`key` is the path after `/-/`).
 pub async fn handle(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
     let path = ctx.target.key.as_deref().unwrap_or_default();
@@ -61,23 +84,7 @@ pub async fn handle(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Respo
         }
         ("POST", "admin/users") => {
             let body = super::read_document(ctx, payload).await?;
-            let wanted: AccountJson = serde_json::from_slice(&body).map_err(|e| {
-                ApiError::with_message(
-                    ErrorCode::InvalidArgument,
-                    format!("Invalid account JSON: {e}"),
-                )
-            })?;
-            let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-            if wanted.secret_id.is_empty()
-                || wanted.secret_key.is_empty()
-                || !numeric(&wanted.appid)
-                || !numeric(&wanted.uin)
-            {
-                return Err(ApiError::with_message(
-                    ErrorCode::InvalidArgument,
-                    "secret_id, secret_key, a numeric appid and a numeric uin are required.",
-                ));
-            }
+            let wanted = parse_account(&body)?;
             let account = AccountRecord {
                 secret_id: wanted.secret_id,
                 secret_key: wanted.secret_key,

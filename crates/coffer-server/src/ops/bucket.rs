@@ -40,12 +40,7 @@ pub async fn create_bucket(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResul
     // An optional CreateBucketConfiguration body (COS: BucketAZConfig/BucketArchConfig;
     // S3: LocationConstraint). It must be well-formed if present.
     let body = read_document(ctx, payload).await?;
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        let root = coffer_proto::xml::parse(&body)?;
-        if root.name != "CreateBucketConfiguration" {
-            return Err(ErrorCode::MalformedXML.into());
-        }
-    }
+    check_create_bucket_configuration(&body)?;
     let acl = acl_from_request(ctx, AclTarget::Bucket)?;
     let record = BucketRecord {
         name: name.to_string(),
@@ -61,6 +56,20 @@ pub async fn create_bucket(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResul
         response.push_header("Location", format!("/{name}"));
     }
     Ok(response)
+}
+
+/// Checks the optional CreateBucketConfiguration body of a CreateBucket: empty (or only
+/// whitespace), or a well-formed `<CreateBucketConfiguration>` document (its settings —
+/// COS BucketAZConfig/BucketArchConfig, S3 LocationConstraint — are not acted on).
+pub fn check_create_bucket_configuration(body: &[u8]) -> ApiResult<()> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let root = coffer_proto::xml::parse(body)?;
+    if root.name != "CreateBucketConfiguration" {
+        return Err(ErrorCode::MalformedXML.into());
+    }
+    Ok(())
 }
 
 /// Refuses an S3-dialect bucket name in the COS form `<name>-<APPID>` whose APPID is not

@@ -240,8 +240,10 @@ fn write_part_checksum(
     }
 }
 
-/// Parses a CompleteMultipartUpload body.
-fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
+/// Parses a CompleteMultipartUpload body: a `<CompleteMultipartUpload>` root with at least
+/// one `<Part>` (each with a numeric `<PartNumber>` and an `<ETag>`), part numbers strictly
+/// ascending.
+pub fn parse_complete(body: &[u8]) -> ApiResult<Vec<RequestedPart>> {
     let root = coffer_proto::xml::parse(body)?;
     if root.name != "CompleteMultipartUpload" {
         return Err(ErrorCode::MalformedXML.into());

@@ -184,3 +184,19 @@ async fn list_buckets_pages_and_filters() {
         .await;
     assert!(names(&wrong_region).is_empty());
 }
+
+/// Found by the pipeline fuzz target: a listing echoed a NUL of its prefix, delimiter or
+/// marker as `&#x0;`, which no XML parser reads. Parameters with NUL are refused.
+#[tokio::test]
+async fn parameters_with_nul_are_refused() {
+    let server = TestServer::with_bucket().await;
+    for name in ["prefix", "delimiter", "marker"] {
+        let response = server.send(Req::get(BUCKET, "/").param(name, "a\0b")).await;
+        assert_eq!(response.status, 400, "{name}: {}", response.text());
+        assert_eq!(response.xml("Code").as_deref(), Some("InvalidArgument"));
+    }
+    let response = server
+        .send(Req::get(BUCKET, "/").param("prefix", "a"))
+        .await;
+    assert_eq!(response.status, 200);
+}

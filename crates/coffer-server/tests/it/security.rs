@@ -112,6 +112,36 @@ async fn an_absolute_form_target_cannot_retarget_a_signed_request() {
     assert_eq!(server.send_raw(twice.as_bytes()).await.status, 400);
 }
 
+/// Found by the `names` fuzz target: a "port" that is not digits does not make the signed
+/// host and the addressed host differ. A URL presigned for the object `otherbucket-…` in the
+/// test bucket, sent with `Host: <test bucket host>:x`, used to verify (the COS verifier
+/// dropped `:x`) while addressing kept `…:x`, saw no bucket in it and listed the bucket named
+/// by the path instead.
+#[tokio::test]
+async fn a_non_numeric_port_cannot_turn_a_signed_object_request_into_a_listing() {
+    let server = with_secret().await;
+    let presigned = Req::get(BUCKET, &format!("/{OTHER}")).signing(Signing::CosPresigned);
+    let raw = String::from_utf8(presigned.to_bytes()).expect("utf-8");
+    let host = presigned.host();
+    let retargeted = raw.replacen(
+        &format!("Host: {host}\r\n"),
+        &format!("Host: {host}:x\r\n"),
+        1,
+    );
+    assert_ne!(raw, retargeted);
+    let response = server.send_raw(retargeted.as_bytes()).await;
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert!(!response.text().contains("secret"));
+    // With a real port it is the object request it was signed as.
+    let with_port = raw.replacen(
+        &format!("Host: {host}\r\n"),
+        &format!("Host: {host}:443\r\n"),
+        1,
+    );
+    let response = server.send_raw(with_port.as_bytes()).await;
+    assert_eq!(response.status, 404, "{}", response.text());
+}
+
 /// Finding 3: an S3 client cannot create a bucket in another account's APPID namespace.
 #[tokio::test]
 async fn s3_clients_cannot_squat_another_appid() {
