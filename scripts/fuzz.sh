@@ -5,9 +5,10 @@
 # land in fuzz/artifacts/<target>/ and logs in fuzz/logs/<target>.log.
 #
 # Usage: scripts/fuzz.sh [--time SECONDS] [--parallel N] [--cmin] [target…]
-#   --time SECONDS  how long to fuzz each target (default 60)
+#   --time SECONDS  how long to fuzz each target (default 60; 0: do not fuzz, e.g. with --cmin)
 #   --parallel N    how many targets to fuzz at once (default 1; the fuzzers run under nice)
-#   --cmin          minimise each target's corpus afterwards (cargo fuzz cmin)
+#   --cmin          minimise each target's corpus afterwards (cargo fuzz cmin by edges;
+#                   seed-* and crash-* inputs are always kept)
 #   target…         the targets to run (default: all, see `cargo +nightly fuzz list` in fuzz/)
 #
 # The corpora are also replayed on stable by `cargo test -p coffer-fuzz` (part of
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
     --time) time="$2"; shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     --cmin) cmin=true; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -62,6 +63,7 @@ run_one() {
 status=0
 running=0
 for target in "${targets[@]}"; do
+  [ "$time" -gt 0 ] || break
   run_one "$target" &
   running=$((running + 1))
   if [ "$running" -ge "$parallel" ]; then
@@ -74,10 +76,20 @@ while [ "$running" -gt 0 ]; do
   running=$((running - 1))
 done
 
+# Minimising keeps the inputs that reach new edges (hit counts ignored, so the corpora stay
+# small: a few hundred files per target), plus every hand-made seed and every input that once
+# found a bug (seed-*, crash-*), whatever they cover.
 if $cmin; then
   for target in "${targets[@]}"; do
     echo "== minimising corpus/$target"
-    nice -n 19 cargo +nightly fuzz cmin "$target" "corpus/$target" >"logs/$target.cmin.log" 2>&1
+    kept=$(mktemp -d)
+    find "corpus/$target" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'crash-*' \) \
+      -exec mv {} "$kept/" \;
+    nice -n 19 cargo +nightly fuzz cmin "$target" "corpus/$target" -- -use_counters=0 \
+      >"logs/$target.cmin.log" 2>&1 || status=1
+    find "$kept" -maxdepth 1 -type f -exec mv {} "corpus/$target/" \;
+    rmdir "$kept"
+    echo "$target: $(find "corpus/$target" -type f | wc -l) files"
   done
 fi
 exit $status

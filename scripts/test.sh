@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: formatting and lints, Rust unit and integration tests, then the
-# acceptance suites that drive a release build of the server with third-party clients
-# (cos-python-sdk-v5, boto3, AWS CLI, rclone/s3cmd), the crash test, and the s3-tests
-# conformance run. Python packages are installed into a private virtualenv.
+# Runs the whole test suite: formatting and lints, Rust unit and integration tests, the replay
+# of the fuzz corpora, then the acceptance suites that drive a release build of the server
+# with third-party clients (cos-python-sdk-v5, boto3, AWS CLI, rclone/s3cmd), the crash test,
+# and the s3-tests conformance run. Python packages are installed into a private virtualenv.
 #
 # Usage: scripts/test.sh            everything
-#        scripts/test.sh --rust     only cargo fmt/clippy/test
+#        scripts/test.sh --rust     only cargo fmt/clippy/test and the corpus replay
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,10 +14,17 @@ trap 'rm -f "$log"' EXIT
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --workspace 2>&1 | tee -a "$log"
+cargo test --workspace --exclude coffer-fuzz 2>&1 | tee -a "$log"
+# Every input of fuzz/corpus/<target>/ through its target's body, on stable: a corpus input
+# that panics fails here, named (see fuzz/README.md).
+echo "== fuzz corpus replay"
+started=$(date +%s)
+cargo test -p coffer-fuzz 2>&1 | tee -a "$log"
+echo "fuzz corpus replay: $(($(date +%s) - started)) s"
 
 if [ "${1:-}" = "--rust" ]; then
   exit 0

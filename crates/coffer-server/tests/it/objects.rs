@@ -270,6 +270,26 @@ async fn delete_multiple_objects() {
     assert_eq!(malformed.xml("Code").as_deref(), Some("MalformedXML"));
 }
 
+/// A malformed `<Delete>` deletes nothing: the document is checked whole first (an
+/// `<Object>` without `<Key>` used to fail the request after the keys before it were gone).
+#[tokio::test]
+async fn a_malformed_delete_document_deletes_nothing() {
+    let server = TestServer::with_bucket().await;
+    assert_eq!(
+        server
+            .send(Req::put(BUCKET, "/first").body("x"))
+            .await
+            .status,
+        200
+    );
+    let body = "<Delete><Object><Key>first</Key></Object><Object><VersionId>null</VersionId></Object></Delete>";
+    let response = server
+        .send(Req::new("POST", BUCKET, "/").param("delete", "").body(body))
+        .await;
+    assert_eq!(response.xml("Code").as_deref(), Some("MalformedXML"));
+    assert_eq!(server.send(Req::get(BUCKET, "/first")).await.status, 200);
+}
+
 #[tokio::test]
 async fn bucket_lifecycle_and_not_empty() {
     let server = TestServer::with_bucket().await;
