@@ -21,6 +21,10 @@ pub struct ApiError {
     pub headers: Vec<(&'static str, String)>,
     /// Whether the connection should close after answering (unread body).
     pub close: bool,
+    /// Whether the object the pipeline resolved was replaced before the handler read it
+    /// (see [`StoreError::VersionReplaced`]): the pipeline may resolve it again and rerun
+    /// an operation that has no request body.
+    pub stale: bool,
 }
 
 impl ApiError {
@@ -32,6 +36,7 @@ impl ApiError {
             extra: Vec::new(),
             headers: Vec::new(),
             close: false,
+            stale: false,
         }
     }
 
@@ -81,6 +86,13 @@ impl From<StoreError> for ApiError {
             }
             StoreError::BucketNotEmpty => ErrorCode::BucketNotEmpty.into(),
             StoreError::NoSuchKey => ErrorCode::NoSuchKey.into(),
+            StoreError::VersionReplaced => ApiError {
+                stale: true,
+                ..ApiError::with_message(
+                    ErrorCode::SlowDown,
+                    "The object was replaced while it was being read; please retry.",
+                )
+            },
             StoreError::NoSuchUpload => ErrorCode::NoSuchUpload.into(),
             StoreError::PreconditionFailed => ErrorCode::PreconditionFailed.into(),
             StoreError::InvalidPart(n) => ApiError::with_message(

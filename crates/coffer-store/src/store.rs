@@ -384,7 +384,7 @@ impl Store {
         };
         let (data, inline) = match &source.data {
             DataLocation::Inline(id) => {
-                let bytes = self.meta.inline_data(*id).await?;
+                let bytes = self.inline_bytes(*id).await?;
                 (DataLocation::Inline(rand::random()), Some(bytes))
             }
             DataLocation::Extents(extents) => (DataLocation::Extents(extents.clone()), None),
@@ -450,6 +450,16 @@ impl Store {
         crate::listing::list_objects(self.meta.as_ref(), bucket, query).await
     }
 
+    /// The inline bytes of a version looked up earlier. An overwrite or delete removes them
+    /// in the commit that replaces the version, so their absence means exactly that:
+    /// [`StoreError::VersionReplaced`], for the caller to look the key up again.
+    async fn inline_bytes(&self, id: u128) -> StoreResult<Vec<u8>> {
+        match self.meta.inline_data(id).await {
+            Err(StoreError::NoSuchKey) => Err(StoreError::VersionReplaced),
+            other => other,
+        }
+    }
+
     /// Streams bytes `start..start+len` of a version.
     pub async fn read_object(
         &self,
@@ -460,7 +470,7 @@ impl Store {
         let end = start.saturating_add(len).min(version.size);
         match &version.data {
             DataLocation::Inline(id) => {
-                let bytes = self.meta.inline_data(*id).await?;
+                let bytes = self.inline_bytes(*id).await?;
                 let slice = bytes
                     .get(start as usize..end as usize)
                     .ok_or_else(|| StoreError::Corrupt("inline data shorter than its size".into()))?

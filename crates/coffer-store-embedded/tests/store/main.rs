@@ -113,6 +113,32 @@ async fn inline_and_blob_objects_round_trip_and_overwrite() {
 }
 
 #[tokio::test]
+async fn a_version_replaced_before_it_is_read_says_so() {
+    // A reader looks a version up, then a writer replaces (or deletes) it before the reader
+    // reads the bytes. Blob data is kept through the release grace; inline data goes with
+    // the version, and the reader is told to look again — never "no such key" for a key
+    // that exists throughout.
+    let (store, _dir) = store().await;
+    let b = bucket(&store, "b").await;
+    put(&store, &b, "k", b"first").await;
+    let looked_up = store.object(&b, "k").await.expect("object");
+    put(&store, &b, "k", b"second").await;
+    let stale = store.read_object(&looked_up, 0, looked_up.size).await.err();
+    assert!(
+        matches!(stale, Some(coffer_store::StoreError::VersionReplaced)),
+        "{stale:?}"
+    );
+    assert_eq!(read(&store, &b, "k").await, b"second");
+    let looked_up = store.object(&b, "k").await.expect("object");
+    store.delete_object(&b, "k").await.expect("delete");
+    let gone = store.read_object(&looked_up, 0, looked_up.size).await.err();
+    assert!(
+        matches!(gone, Some(coffer_store::StoreError::VersionReplaced)),
+        "{gone:?}"
+    );
+}
+
+#[tokio::test]
 async fn listing_skips_common_prefix_subtrees_and_pages() {
     let (store, _dir) = store().await;
     let b = bucket(&store, "b").await;
