@@ -47,18 +47,16 @@ if [ -x tests/s3tests/run.sh ]; then
   tests/s3tests/run.sh 2>&1 | tee -a "$log"
 fi
 # The cluster suite: the linearizability checker's tests, then the cluster tests and the
-# history test on one embedded node; once scripts/pg.sh exists (the PostgreSQL metadata
-# backend), again on three nodes over a throwaway PostgreSQL. Its own log, so that its
-# "N passed" lines are counted apart from the acceptance suite's.
-cluster_log=$(mktemp)
-trap 'rm -f "$log" "$cluster_log"' EXIT
+# history test on one embedded node; then on three nodes over PostgreSQL when there is one
+# (COFFER_TEST_PG_URL, or scripts/pg.sh to start one). Its "N passed" lines follow the
+# marker line and are counted apart from the acceptance suite's.
 if [ -x tests/cluster/run.sh ]; then
-  echo "== cluster (embedded node)"
+  echo "== cluster suite" | tee -a "$log"
   started=$(date +%s)
-  tests/cluster/run.sh 2>&1 | tee -a "$cluster_log"
-  if [ -x scripts/pg.sh ]; then
-    echo "== cluster (three nodes on PostgreSQL)"
-    tests/cluster/run.sh --pg 2>&1 | tee -a "$cluster_log"
+  tests/cluster/run.sh 2>&1 | tee -a "$log"
+  if [ -n "${COFFER_TEST_PG_URL:-}" ] || [ -x scripts/pg.sh ]; then
+    echo "== cluster suite on PostgreSQL"
+    tests/cluster/run.sh --pg 2>&1 | tee -a "$log"
   fi
   echo "cluster suite: $(($(date +%s) - started)) s"
 fi
@@ -67,8 +65,8 @@ fi
 # (the s3-tests' known gaps are listed in tests/s3tests/expected-failures.txt, and any other
 # failure has already stopped this script).
 rust=$(grep -E '^test result: ok\.' "$log" | sed -E 's/^test result: ok\. ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
-acceptance=$(grep -E '^[0-9]+ passed' "$log" | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
+acceptance=$(sed '/^== cluster suite/,$d' "$log" | grep -E '^[0-9]+ passed' | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
 conformance=$(grep -E '^s3-tests conformance:' "$log" | sed -E 's/^s3-tests conformance: ([0-9]+) pass.*/\1/')
-cluster=$(grep -E '^[0-9]+ passed' "$cluster_log" | sed -E 's/^([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
+cluster=$(sed -n '/^== cluster suite/,$p' "$log" | grep -E '^[0-9]+ passed' | sed -E 's/^([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 echo "rust $rust, acceptance ${acceptance:-0}, s3-tests ${conformance:-0}, cluster $cluster"
 echo "$((rust + ${acceptance:-0} + ${conformance:-0} + cluster)) passed, 0 failed"

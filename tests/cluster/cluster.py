@@ -3,9 +3,10 @@
 Three shapes, chosen from the environment by `Cluster.from_environment`:
 
 * **postgres** (`COFFER_TEST_PG_URL` set): `COFFER_CLUSTER_NODES` nodes (default 3), each its
-  own `coffer serve --meta-url $COFFER_TEST_PG_URL` process on a free port, all over one shared
-  data directory (the blobs) and one database. They are started at the same moment, so schema
-  migration and the root-account bootstrap race as they would in production.
+  own `coffer serve` process on a free port with `COFFER_META_URL` naming a database created for
+  the session on that server (and dropped after it), all over one shared data directory (the
+  blobs). They are started at the same moment, so schema migration and the root-account
+  bootstrap race as they would in production.
 * **embedded** (the default): one node on the embedded store (redb allows one process).
 * **relay** (`COFFER_CLUSTER_RELAYS=N`, a self-test of the harness): one embedded server behind
   N TCP relays (`relay.py`) that stand in for nodes; killing a "node" kills its relay.
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -110,6 +112,7 @@ class Cluster:
         self.base_dir = Path(base_dir)
         self.mode = mode
         self.meta_url = meta_url
+        self.database_url = None
         self.data_dir = self.base_dir / "data"
         self.backend = None
         if mode == "postgres":
@@ -153,12 +156,21 @@ class Cluster:
         return "1 embedded node"
 
     def start(self):
-        """Start every node at once (and wait until all are healthy)."""
+        """Start every node at once (one after the other with COFFER_CLUSTER_STAGGER=1), and
+        wait until all are healthy."""
         if self.mode == "postgres":
             check_meta_url_support()
+            self.database_url = create_database(self.meta_url)
+            for node in self.nodes:
+                node.meta_url = self.database_url
         self.base_dir.mkdir(parents=True, exist_ok=True)
         if self.backend is not None:
             self.backend.start()
+        if os.environ.get("COFFER_CLUSTER_STAGGER") == "1":
+            # One after the other: tells a start-up race apart from everything else.
+            for node in self.nodes:
+                node.start()
+            return self
         with ThreadPoolExecutor(self.size) as pool:
             for future in [pool.submit(node.start) for node in self.nodes]:
                 future.result()
@@ -186,11 +198,15 @@ class Cluster:
                 self.restart(index)
 
     def stop(self):
-        """Stop every node (SIGTERM, then SIGKILL), the relays' server last."""
+        """Stop every node (SIGTERM, then SIGKILL), the relays' server last, and drop the
+        session's database."""
         for node in self.nodes:
             node.stop()
         if self.backend is not None:
             self.backend.stop()
+        if self.database_url:
+            drop_database(self.meta_url, self.database_url)
+            self.database_url = None
 
     def log_tails(self, lines=30):
         servers = list(self.nodes) + ([self.backend] if self.backend else [])
@@ -216,3 +232,35 @@ def check_meta_url_support():
     if "--meta-url" not in result.stdout:
         raise RuntimeError("COFFER_TEST_PG_URL is set but %s has no `serve --meta-url`: this "
                            "binary predates the PostgreSQL metadata backend" % binary)
+
+
+def _psql(url, statement):
+    result = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", statement],
+                            capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL, env=loopback_only_environment())
+    if result.returncode != 0:
+        raise RuntimeError("psql %r failed: %s" % (statement, result.stderr.strip()))
+
+
+def _with_database(url, name):
+    scheme, rest = url.split("://", 1)
+    authority, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    return "%s://%s/%s%s" % (scheme, authority, name, "?" + query if query else "")
+
+
+def create_database(url):
+    """A new, empty database on the server `url` names (whose role may create databases),
+    so that every session starts from nothing: its URL."""
+    name = "coffer_cluster_%s" % uuid.uuid4().hex[:12]
+    _psql(url, "CREATE DATABASE %s" % name)
+    return _with_database(url, name)
+
+
+def drop_database(url, database_url):
+    """Drop a database made by `create_database` (best effort: its nodes are stopped)."""
+    name = database_url.split("://", 1)[1].partition("/")[2].partition("?")[0]
+    try:
+        _psql(url, "DROP DATABASE IF EXISTS %s" % name)
+    except RuntimeError as error:
+        print("dropping %s failed: %s" % (name, error))

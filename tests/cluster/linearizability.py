@@ -27,21 +27,24 @@ such key". An ETag names the value it is the MD5 of, so `If-Match: <etag of v>` 
 
 Model (Amazon S3's, which Coffer follows; docs/compatibility.md "Conditional writes"):
 
-| kind | outputs | legal in state s | next state |
-| --- | --- | --- | --- |
-| get | the value read, or ABSENT | output == s | s |
-| put | OK | always | value |
-| delete | OK | always | ABSENT |
-| put-if-none-match (`If-None-Match: *`) | OK / PRECONDITION_FAILED | OK iff s is ABSENT | value / s |
-| put-if-match (`If-Match: etag`) | OK / PRECONDITION_FAILED / NO_SUCH_KEY | OK iff s == expected; 412 iff s is another value; 404 iff s is ABSENT | value / s / s |
+* get -> the value read, or ABSENT: legal iff it is the state; the state stays.
+* put -> OK: always legal; the state becomes the value.
+* delete -> OK: always legal; the state becomes ABSENT.
+* put-if-none-match (`If-None-Match: *`) -> OK iff the state is ABSENT (it becomes the
+  value), PRECONDITION_FAILED iff not (the state stays).
+* put-if-match (`If-Match: <etag of expected>`) -> OK iff the state is `expected` (it becomes
+  the value), PRECONDITION_FAILED iff it is another value, NO_SUCH_KEY iff it is ABSENT (the
+  state stays for both).
+* An indeterminate put, delete or conditional put may have any of its outcomes.
 
 Cost (measured on a 2-core machine, CPython 3, tests/cluster/test_linearizability.py): a
 linearizable history of 3000 operations on one key from 8 clients checks in about 0.2-0.5 s,
-also with 180 indeterminate operations in it; from 16 clients, 1.4 s. Refuting a
+also with 180 indeterminate operations in it; from 16 clients, 1.4-3.4 s. Refuting a
 non-linearizable one must exhaust the search up to the anomaly: 1 s for 3000 operations from 8
-clients, 25-45 s from 16. Indeterminate writes that never took effect stay open to the end, so
-refuting a history that has many of them can outgrow any budget: `check(..., budget=s)` then
-reports the key as undecided, which the cluster tests count as a failure.
+clients, 25-45 s from 16 (the machine's other load varies). Indeterminate writes that never
+took effect stay open to the end, so refuting a history that has many of them can outgrow any
+budget: `check(..., budget=s)` then reports the key as undecided, which the cluster tests count
+as a failure.
 
 `check(history)` returns a `CheckResult`; `CheckResult.explain()` names, for every key that is
 not linearizable, the operation that could not be ordered and the operations concurrent with it.
@@ -377,8 +380,10 @@ def _explain(key, operations, blocked, shown=12):
             cut = position
             break
     states = prefix[cut][1] if cut < len(prefix) else blocked["state"]
-    lines.append("The %d operations completed before it was invoked order as (the last ones):" % cut)
-    lines.extend("    %s" % operations[index].describe() for index, _ in prefix[max(0, cut - 3):cut])
+    lines.append("The %d operations completed before it was invoked order as (the last ones):"
+                 % cut)
+    lines.extend("    %s" % operations[index].describe()
+                 for index, _ in prefix[max(0, cut - 3):cut])
     if cut == 0:
         lines.append("    (none)")
     lines.append("which leave the key holding %s. Then this operation must take effect before "

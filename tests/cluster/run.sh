@@ -5,10 +5,10 @@
 # linearizability while nodes are killed and restarted).
 #
 # Usage (from any directory):
-#   tests/cluster/run.sh                        # one embedded node, or the nodes
-#                                               # COFFER_TEST_PG_URL names (see README.md)
-#   tests/cluster/run.sh --pg                   # a throwaway PostgreSQL (scripts/pg.sh) and
-#                                               # COFFER_CLUSTER_NODES (default 3) nodes on it
+#   tests/cluster/run.sh                        # one embedded node
+#   tests/cluster/run.sh --pg                   # COFFER_CLUSTER_NODES (default 3) nodes on
+#                                               # the PostgreSQL COFFER_TEST_PG_URL names, or
+#                                               # on a throwaway one (scripts/pg.sh) without it
 #   tests/cluster/run.sh test_history.py -x     # any pytest arguments, files relative to here
 #
 # The binary is $COFFER_BIN (default <repo>/target/release/coffer; never built here); the
@@ -26,15 +26,20 @@ fi
 source "$repo/tests/acceptance/lib.sh"
 pytest_arguments "$@"
 
-if [ "$pg" = yes ]; then
-  if [ ! -x "$repo/scripts/pg.sh" ]; then
+if [ "$pg" = yes ] && [ -z "${COFFER_TEST_PG_URL:-}" ]; then
+  pg_sh="${COFFER_PG_SH:-$repo/scripts/pg.sh}"
+  if [ ! -x "$pg_sh" ]; then
     echo "run.sh: --pg needs scripts/pg.sh (the PostgreSQL metadata backend's helper)" >&2
     exit 2
   fi
-  "$repo/scripts/pg.sh" start
-  trap '"$repo/scripts/pg.sh" stop' EXIT
-  COFFER_TEST_PG_URL="$("$repo/scripts/pg.sh" url)"
+  # A server of our own, whatever else is running (its state file is private).
+  COFFER_PG_STATE="$(mktemp -u "${TMPDIR:-/tmp}/coffer-pg-cluster.XXXXXX")"
+  export COFFER_PG_STATE
+  trap '"$pg_sh" stop' EXIT
+  COFFER_TEST_PG_URL="$("$pg_sh" start | tail -n 1)"
   export COFFER_TEST_PG_URL
+elif [ "$pg" = no ]; then
+  unset COFFER_TEST_PG_URL
 fi
 
 cd "$repo"
