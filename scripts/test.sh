@@ -2,7 +2,9 @@
 # Runs the whole test suite: formatting and lints, Rust unit and integration tests, the replay
 # of the fuzz corpora, then the acceptance suites that drive a release build of the server
 # with third-party clients (cos-python-sdk-v5, boto3, AWS CLI, rclone/s3cmd), the crash test,
-# and the s3-tests conformance run. Python packages are installed into a private virtualenv.
+# the s3-tests conformance run, and the cluster suite (tests/cluster: several nodes, and the
+# linearizability of a history recorded while nodes are killed). Python packages are installed
+# into a private virtualenv.
 #
 # Usage: scripts/test.sh            everything
 #        scripts/test.sh --rust     only cargo fmt/clippy/test and the corpus replay
@@ -44,12 +46,27 @@ if [ -x tests/s3tests/run.sh ]; then
   echo "== s3-tests conformance"
   tests/s3tests/run.sh 2>&1 | tee -a "$log"
 fi
+# The cluster suite: the linearizability checker's tests, then the cluster tests and the
+# history test on one embedded node; then on three nodes over PostgreSQL when there is one
+# (COFFER_TEST_PG_URL, or scripts/pg.sh to start one). Its "N passed" lines follow the
+# marker line and are counted apart from the acceptance suite's.
+if [ -x tests/cluster/run.sh ]; then
+  echo "== cluster suite" | tee -a "$log"
+  started=$(date +%s)
+  tests/cluster/run.sh 2>&1 | tee -a "$log"
+  if [ -n "${COFFER_TEST_PG_URL:-}" ] || [ -x scripts/pg.sh ]; then
+    echo "== cluster suite on PostgreSQL"
+    tests/cluster/run.sh --pg 2>&1 | tee -a "$log"
+  fi
+  echo "cluster suite: $(($(date +%s) - started)) s"
+fi
 
 # One closing line over every suite: Rust tests, acceptance tests and the s3-tests that pass
 # (the s3-tests' known gaps are listed in tests/s3tests/expected-failures.txt, and any other
 # failure has already stopped this script).
 rust=$(grep -E '^test result: ok\.' "$log" | sed -E 's/^test result: ok\. ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
-acceptance=$(grep -E '^[0-9]+ passed' "$log" | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
+acceptance=$(sed '/^== cluster suite/,$d' "$log" | grep -E '^[0-9]+ passed' | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
 conformance=$(grep -E '^s3-tests conformance:' "$log" | sed -E 's/^s3-tests conformance: ([0-9]+) pass.*/\1/')
-echo "rust $rust, acceptance ${acceptance:-0}, s3-tests ${conformance:-0}"
-echo "$((rust + ${acceptance:-0} + ${conformance:-0})) passed, 0 failed"
+cluster=$(sed -n '/^== cluster suite/,$p' "$log" | grep -E '^[0-9]+ passed' | sed -E 's/^([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
+echo "rust $rust, acceptance ${acceptance:-0}, s3-tests ${conformance:-0}, cluster $cluster"
+echo "$((rust + ${acceptance:-0} + ${conformance:-0} + cluster)) passed, 0 failed"

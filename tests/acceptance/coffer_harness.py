@@ -56,6 +56,20 @@ def loopback_only_environment(base=None):
     return env
 
 
+def isolate_client_environment():
+    """Make this process (and every subprocess it starts) send traffic to loopback only and
+    ignore the machine's own AWS configuration (proxies, profiles, credentials files)."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") and name.lower() != "no_proxy":
+            del os.environ[name]
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        os.environ.pop(name, None)
+
+
 def crc64(data):
     """CRC-64/XZ as COS reports it in x-cos-hash-crc64ecma (decimal string)."""
     return str(_crc64_function(data))

@@ -14,26 +14,15 @@ Clients:
 """
 
 import atexit
-import os
 
 import pytest
 
 from coffer_harness import (CofferServer, RecordingSession, cos_bucket_name, empty_cos_bucket,
-                            empty_s3_bucket, kill_all_servers, make_cos_client, make_s3_client,
-                            unique_name)
+                            empty_s3_bucket, isolate_client_environment, kill_all_servers,
+                            make_cos_client, make_s3_client, unique_name)
 
-# No test may send traffic anywhere but loopback: drop proxy settings for this process and
-# for every subprocess it starts.
-for _name in list(os.environ):
-    if _name.lower().endswith("_proxy") and _name.lower() != "no_proxy":
-        del os.environ[_name]
-os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-# Neither boto3 nor the AWS CLI may pick up a developer's own AWS configuration.
-os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-os.environ["AWS_CONFIG_FILE"] = os.devnull
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-    os.environ.pop(_name, None)
+# No test may send traffic anywhere but loopback, nor use a developer's own AWS configuration.
+isolate_client_environment()
 
 atexit.register(kill_all_servers)
 

@@ -18,46 +18,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-venv="${ACCEPTANCE_VENV:-$here/.venv}"
-export COFFER_BIN="${COFFER_BIN:-$repo/target/release/coffer}"
-
-if [ ! -x "$COFFER_BIN" ]; then
-  echo "run.sh: no coffer binary at $COFFER_BIN; build it with 'cargo build --release -p coffer'" >&2
-  exit 2
-fi
-
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-stamp="$venv/.requirements.sha256"
-wanted="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
-  echo "$wanted" > "$stamp"
-fi
-export PATH="$venv/bin:$PATH"
-
-# Resolve file arguments given relative to tests/acceptance/; default to the whole directory.
-args=()
-have_path=no
-for arg in "$@"; do
-  case "$arg" in
-    -*) args+=("$arg") ;;
-    *)
-      file="${arg%%::*}"
-      if [ -e "$here/$file" ] && [ ! -e "$file" ]; then
-        args+=("$here/$arg"); have_path=yes
-      elif [ -e "$file" ]; then
-        args+=("$(realpath "$file")${arg#"$file"}"); have_path=yes
-      else
-        args+=("$arg")
-      fi
-      ;;
-  esac
-done
-if [ "$have_path" = no ]; then
-  args=("$here" "${args[@]}")
-fi
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+pytest_arguments "$@"
 
 cd "$repo"
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "${args[@]}"
