@@ -10,7 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# A throwaway PostgreSQL for the PostgreSQL metadata backend's tests (scripts/pg.sh), stopped
+# on exit. Without the server binaries the tests say they were skipped, except under CI
+# (.ci/run installs them), where they fail.
+export COFFER_PG_STATE=${COFFER_PG_STATE:-$(mktemp -u /tmp/coffer-pg-test.XXXXXX)}
+trap 'scripts/pg.sh stop; rm -f "$log"' EXIT
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "== PostgreSQL (scripts/pg.sh)"
+  COFFER_TEST_PG_URL=$(scripts/pg.sh start)
+  export COFFER_TEST_PG_URL
+  echo "COFFER_TEST_PG_URL=$COFFER_TEST_PG_URL"
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
