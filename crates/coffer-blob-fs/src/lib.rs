@@ -116,6 +116,21 @@ impl BlobStore for FsBlobStore {
     fn size_of(&self, blob: BlobId) -> StoreResult<u64> {
         Ok(fs::metadata(self.path_of(blob))?.len())
     }
+
+    fn modified_ms(&self, blob: BlobId) -> StoreResult<Option<i64>> {
+        let metadata = match fs::metadata(self.path_of(blob)) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let since_epoch = metadata
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Ok(Some(
+            i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX),
+        ))
+    }
 }
 
 /// The fan-out directory of a blob: its id's first byte (the first two hex digits).

@@ -88,6 +88,9 @@ pub(crate) async fn migrate(client: &mut Client) -> Res<()> {
         &[&LOCK_CLASS, &MIGRATION_LOCK],
     )
     .await?;
+    // "already exists, skipping" is no news to log.
+    txn.batch_execute("SET LOCAL client_min_messages = warning")
+        .await?;
     txn.batch_execute(
         "CREATE TABLE IF NOT EXISTS coffer_schema (
             singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
