@@ -50,6 +50,19 @@ if [ -x tests/acceptance/run.sh ]; then
   echo "== acceptance (third-party clients, crash test)"
   tests/acceptance/run.sh 2>&1 | tee -a "$log"
 fi
+# The same clients against a node on PostgreSQL metadata: each server the harness starts
+# gets a database of its own (tests/acceptance/coffer_harness.py), the crash test included.
+pg_acceptance=
+if [ -x tests/acceptance/run.sh ] && [ -n "${COFFER_TEST_PG_URL:-}" ]; then
+  echo "== acceptance on PostgreSQL metadata (COS SDK, boto3, crash test)"
+  started=$(date +%s)
+  pg_log=$(mktemp)
+  COFFER_ACCEPTANCE_PG_URL=$COFFER_TEST_PG_URL \
+    tests/acceptance/run.sh test_cos_sdk.py test_boto3.py test_crash.py 2>&1 | tee "$pg_log"
+  pg_acceptance=$(grep -E '^[0-9]+ passed' "$pg_log" | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
+  rm -f "$pg_log"
+  echo "acceptance on PostgreSQL: $(($(date +%s) - started)) s"
+fi
 if [ -x tests/s3tests/run.sh ]; then
   echo "== s3-tests conformance"
   tests/s3tests/run.sh 2>&1 | tee -a "$log"
@@ -61,5 +74,5 @@ fi
 rust=$(grep -E '^test result: ok\.' "$log" | sed -E 's/^test result: ok\. ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 acceptance=$(grep -E '^[0-9]+ passed' "$log" | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
 conformance=$(grep -E '^s3-tests conformance:' "$log" | sed -E 's/^s3-tests conformance: ([0-9]+) pass.*/\1/')
-echo "rust $rust, acceptance ${acceptance:-0}, s3-tests ${conformance:-0}"
-echo "$((rust + ${acceptance:-0} + ${conformance:-0})) passed, 0 failed"
+echo "rust $rust, acceptance ${acceptance:-0}, acceptance on PostgreSQL ${pg_acceptance:-0}, s3-tests ${conformance:-0}"
+echo "$((rust + ${acceptance:-0} + ${pg_acceptance:-0} + ${conformance:-0})) passed, 0 failed"

@@ -28,8 +28,9 @@ pub struct ServeArgs {
     #[arg(long, env = "COFFER_SWEEP_INTERVAL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT_SECS))]
     pub sweep_interval: u64,
     /// Seconds an unreferenced blob must have been left unwritten before the online sweep
-    /// deletes it (longer than any write takes to commit).
-    #[arg(long, env = "COFFER_ORPHAN_MIN_AGE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=MAX_TIMEOUT_SECS))]
+    /// deletes it: longer than any write takes to commit (0 is safe only while a single
+    /// node writes, as in tests).
+    #[arg(long, env = "COFFER_ORPHAN_MIN_AGE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT_SECS))]
     pub orphan_min_age: u64,
     /// Address to listen on.
     #[arg(long, env = "COFFER_ADDRESS", default_value = "127.0.0.1:9000")]
