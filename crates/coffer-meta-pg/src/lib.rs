@@ -142,10 +142,20 @@ impl PgMetadata {
         Ok(got)
     }
 
-    /// Gives the sweep lease back by closing its connection (never returned to the pool,
-    /// where it would keep the lock).
+    /// Gives the sweep lease back: unlocks it (so another node may take it at once), then
+    /// closes its connection rather than returning it to the pool, where it would keep the
+    /// lock if the unlock had failed.
     async fn release_sweep_lease_now(&self) {
         if let Some(connection) = self.sweep_lease.lock().await.take() {
+            let unlocked = connection
+                .execute(
+                    "SELECT pg_advisory_unlock($1, $2)",
+                    &[&schema::LOCK_CLASS, &schema::SWEEP_LOCK],
+                )
+                .await;
+            if let Err(e) = unlocked {
+                tracing::warn!(error = %e, "unlocking the sweep lease failed; closing its connection");
+            }
             drop(deadpool_postgres::Object::take(connection));
         }
     }
