@@ -108,6 +108,33 @@ def free_loopback_port():
         return sock.getsockname()[1]
 
 
+def acceptance_meta_url(data_dir):
+    """With COFFER_ACCEPTANCE_PG_URL set (scripts/test.sh's pass on PostgreSQL), the
+    metadata URL of the server on `data_dir`: a database of its own, created on first use,
+    so that each server starts empty and a restarted one finds its data again. None
+    otherwise (the embedded store)."""
+    base = os.environ.get("COFFER_ACCEPTANCE_PG_URL")
+    if not base:
+        return None
+    name = "acc_" + hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:24]
+    with _DATABASES_LOCK:
+        if name not in _DATABASES:
+            result = subprocess.run(
+                ["psql", base, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE %s" % name],
+                capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            if result.returncode != 0 and "already exists" not in result.stderr:
+                raise RuntimeError("creating database %s failed: %s" % (name, result.stderr))
+            _DATABASES.add(name)
+    scheme, rest = base.split("://", 1)
+    authority = rest.split("/", 1)[0]
+    query = rest.split("?", 1)[1] if "?" in rest else ""
+    return "%s://%s/%s%s" % (scheme, authority, name, "?" + query if query else "")
+
+
+_DATABASES = set()
+_DATABASES_LOCK = threading.Lock()
+
+
 def coffer_binary():
     """The path of the coffer binary; it is never built here."""
     return Path(os.environ.get("COFFER_BIN", REPO_ROOT / "target" / "release" / "coffer"))
@@ -158,6 +185,12 @@ class CofferServer:
             "COFFER_ROOT_SECRET_KEY": self.secret_key,
             "COFFER_ROOT_APPID": self.appid,
         })
+        meta_url = acceptance_meta_url(self.data_dir)
+        if meta_url:
+            env["COFFER_META_URL"] = meta_url
+            # One node per database here, so the start-up (online) sweep may take every
+            # orphan at once, as the embedded store's does: the crash test checks it.
+            env.setdefault("COFFER_ORPHAN_MIN_AGE", "0")
         return env
 
     def start(self, timeout=60.0):

@@ -32,12 +32,15 @@ impl FsBlobStore {
         let mut created_any = false;
         for fan in 0..=255u8 {
             let dir = root.join(format!("{fan:02x}"));
-            if dir.exists() {
-                // Directories of an older version were 0755.
-                private::restrict(&dir, private::DIR_MODE)?;
-            } else {
-                private::create_dir(&dir)?;
-                created_any = true;
+            // Several nodes may open one shared directory at the same instant: a fan-out
+            // directory another node has just made is as good as one made here.
+            match private::create_dir(&dir) {
+                Ok(()) => created_any = true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // Directories of an older version were 0755.
+                    private::restrict(&dir, private::DIR_MODE)?;
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         if created_any {
@@ -115,6 +118,21 @@ impl BlobStore for FsBlobStore {
 
     fn size_of(&self, blob: BlobId) -> StoreResult<u64> {
         Ok(fs::metadata(self.path_of(blob))?.len())
+    }
+
+    fn modified_ms(&self, blob: BlobId) -> StoreResult<Option<i64>> {
+        let metadata = match fs::metadata(self.path_of(blob)) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let since_epoch = metadata
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Ok(Some(
+            i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX),
+        ))
     }
 }
 
@@ -228,5 +246,28 @@ mod tests {
         fs::set_permissions(root.join("ab"), fs::Permissions::from_mode(0o755)).expect("chmod");
         FsBlobStore::open(&root).expect("reopen");
         assert_eq!(mode(&root.join("ab")), 0o700);
+    }
+
+    #[test]
+    fn nodes_opening_one_fresh_directory_at_once_all_succeed() {
+        // Several nodes over one shared directory start at the same instant: each one's
+        // creation of the fan-out directories races the others'.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("blobs");
+        let start = std::sync::Barrier::new(8);
+        std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        FsBlobStore::open(&root).map(|_| ())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                let opened = opener.join().expect("joined");
+                assert!(opened.is_ok(), "{opened:?}");
+            }
+        });
     }
 }

@@ -34,7 +34,9 @@ mod staging;
 mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{StoreConfig, COMPLETED_UPLOAD_RETENTION, RELEASE_GRACE};
+pub use config::{
+    StoreConfig, COMPLETED_UPLOAD_RETENTION, ORPHAN_MIN_AGE, RELEASE_GRACE, SWEEP_INTERVAL,
+};
 pub use error::{StoreError, StoreResult};
 pub use pacing::Pacer;
 pub use staging::{ObjectWriter, StagedData, INLINE_MAX};

@@ -165,8 +165,43 @@ impl Store {
 
     /// Deletes every blob that no record references, a page of
     /// [`StoreConfig::sweep_batch`] blobs at a time. Safe only while no write is in flight
-    /// (at start-up): a blob being written is unreferenced until its commit.
+    /// anywhere (at the start-up of the only process using the blobs): a blob being written
+    /// is unreferenced until its commit. Shared blob stores use
+    /// [`Store::sweep_orphans_online`].
     pub async fn sweep_orphans(&self) -> StoreResult<usize> {
+        self.sweep(None).await
+    }
+
+    /// The online orphan sweep, safe while this and other nodes write: if this node holds
+    /// (or takes) the metadata store's sweep lease ([`MetadataStore::try_sweep_lease`]),
+    /// deletes the unreferenced blobs at least [`StoreConfig::orphan_min_age`] old and
+    /// returns how many; `None` when another node holds the lease.
+    pub async fn sweep_orphans_online(&self) -> StoreResult<Option<usize>> {
+        if !self.meta.try_sweep_lease().await? {
+            return Ok(None);
+        }
+        self.sweep(Some(self.config.orphan_min_age)).await.map(Some)
+    }
+
+    /// Runs [`Store::sweep_orphans_online`] every [`StoreConfig::sweep_interval`], for ever
+    /// (a serving node spawns it and drops it at shutdown). Failures are logged and retried
+    /// at the next round.
+    pub async fn run_online_sweeps(&self) {
+        let interval = self.config.sweep_interval.max(Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(interval).await;
+            match self.sweep_orphans_online().await {
+                Ok(Some(swept)) if swept > 0 => {
+                    tracing::info!(blobs = swept, "the online sweep deleted orphaned blobs");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the online orphan sweep failed"),
+            }
+        }
+    }
+
+    /// Deletes the unreferenced blobs (older than `min_age`, if given).
+    async fn sweep(&self, min_age: Option<Duration>) -> StoreResult<usize> {
         let batch = self.config.sweep_batch.max(1);
         let mut after = None;
         let mut swept = 0;
@@ -183,10 +218,25 @@ impl Store {
                 .filter(|(_, referenced)| !referenced)
                 .map(|(blob, _)| *blob)
                 .collect();
-            swept += orphans.len();
             let blobs = self.blobs.clone();
-            tokio::task::spawn_blocking(move || {
-                orphans.into_iter().try_for_each(|blob| blobs.delete(blob))
+            // Younger than this (by the store's clock) is left for a later round.
+            let newest_ms = min_age.map(|age| {
+                self.now()
+                    .saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
+            });
+            swept += tokio::task::spawn_blocking(move || -> StoreResult<usize> {
+                let mut deleted = 0;
+                for blob in orphans {
+                    if let Some(newest_ms) = newest_ms {
+                        match blobs.modified_ms(blob)? {
+                            Some(modified) if modified <= newest_ms => {}
+                            _ => continue,
+                        }
+                    }
+                    blobs.delete(blob)?;
+                    deleted += 1;
+                }
+                Ok(deleted)
             })
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??;

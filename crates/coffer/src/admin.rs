@@ -6,7 +6,7 @@ use crate::serve::{random_alnum, random_digits};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use coffer_store::model::AccountRecord;
-use coffer_store::Store;
+use coffer_store::{Store, StoreConfig};
 use std::path::PathBuf;
 
 /// `coffer admin …`
@@ -63,6 +63,9 @@ pub struct DataDir {
     /// Data directory of the (stopped) server.
     #[arg(long, env = "COFFER_DATA_DIR", default_value = "./coffer-data")]
     data_dir: PathBuf,
+    /// The metadata backend (the server's --meta-url: accounts live there).
+    #[command(flatten)]
+    backend: crate::backends::BackendArgs,
     /// Address of a running server (e.g. `127.0.0.1:9000`): use its admin API instead of
     /// the data directory.
     #[arg(long, env = "COFFER_ENDPOINT")]
@@ -126,13 +129,20 @@ pub fn run(command: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn open(data: &DataDir) -> anyhow::Result<Store> {
-    crate::backends::open_store(&data.data_dir)
+    crate::backends::open_store(&data.data_dir, &data.backend, StoreConfig::default())
         .await
         .with_context(|| {
-            format!(
-                "opening {} (is the server still running? stop it first)",
-                data.data_dir.display()
-            )
+            if data.backend.meta_url.is_some() {
+                format!(
+                    "opening the metadata database and {}",
+                    data.data_dir.display()
+                )
+            } else {
+                format!(
+                    "opening {} (is the server still running? stop it first)",
+                    data.data_dir.display()
+                )
+            }
         })
 }
 

@@ -5,7 +5,7 @@ use clap::Args;
 use coffer_server::auth::SignaturePolicy;
 use coffer_server::{AppState, HttpConfig, ServerConfig};
 use coffer_store::model::AccountRecord;
-use coffer_store::{Store, StoreError};
+use coffer_store::{Store, StoreConfig, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +16,22 @@ const MAX_TIMEOUT_SECS: u64 = 86_400;
 /// Options of `coffer serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Data directory (metadata database and blobs).
+    /// Data directory: blobs, and the embedded metadata unless --meta-url is given (then
+    /// a directory every node shares).
     #[arg(long, env = "COFFER_DATA_DIR", default_value = "./coffer-data")]
     pub data_dir: PathBuf,
+    /// The metadata backend.
+    #[command(flatten)]
+    pub backend: crate::backends::BackendArgs,
+    /// Seconds between online sweeps of orphaned blobs (one node at a time; 0: only at
+    /// start-up).
+    #[arg(long, env = "COFFER_SWEEP_INTERVAL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT_SECS))]
+    pub sweep_interval: u64,
+    /// Seconds an unreferenced blob must have been left unwritten before the online sweep
+    /// deletes it: longer than any write takes to commit (0 is safe only while a single
+    /// node writes, as in tests).
+    #[arg(long, env = "COFFER_ORPHAN_MIN_AGE", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=MAX_TIMEOUT_SECS))]
+    pub orphan_min_age: u64,
     /// Address to listen on.
     #[arg(long, env = "COFFER_ADDRESS", default_value = "127.0.0.1:9000")]
     pub address: String,
@@ -109,10 +122,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = crate::backends::open_store(&args.data_dir)
+    let config = StoreConfig {
+        sweep_interval: Duration::from_secs(args.sweep_interval.max(1)),
+        orphan_min_age: Duration::from_secs(args.orphan_min_age),
+        ..StoreConfig::default()
+    };
+    let store = crate::backends::open_store(&args.data_dir, &args.backend, config)
         .await
         .with_context(|| format!("opening the data directory {}", args.data_dir.display()))?;
     ensure_root_account(&store, &args).await?;
+    let sweeper = (args.sweep_interval > 0).then(|| {
+        let store = store.clone();
+        tokio::spawn(async move { store.run_online_sweeps().await })
+    });
     let listener = tokio::net::TcpListener::bind(&args.address)
         .await
         .with_context(|| format!("binding {}", args.address))?;
@@ -134,6 +156,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     tracing::info!(address = %local, data_dir = %args.data_dir.display(), region = %args.region, "coffer listening");
     coffer_server::run(listener, state, args.http_config(), shutdown_rx).await;
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     store.close().await?;
     tracing::info!("stopped");
     Ok(())
@@ -191,6 +216,14 @@ async fn ensure_root_account(store: &Store, args: &ServeArgs) -> anyhow::Result<
     }
     if !accounts.is_empty() {
         return Ok(());
+    }
+    if args.backend.meta_url.is_some() {
+        // Several nodes starting at once would each generate (and print) a root account.
+        anyhow::bail!(
+            "the shared metadata has no account yet: give the first start \
+             COFFER_ROOT_SECRET_ID and COFFER_ROOT_SECRET_KEY (every node may have them; \
+             creating the root account from them is idempotent)"
+        );
     }
     let account = AccountRecord {
         secret_id: format!("AKID{}", random_alnum(32)),

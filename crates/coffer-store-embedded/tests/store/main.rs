@@ -670,3 +670,39 @@ async fn completion_conditions_are_checked_in_the_commit() {
         .await
         .expect("If-None-Match: * on a new key");
 }
+
+#[tokio::test]
+async fn the_online_sweep_leaves_young_unreferenced_blobs_to_their_writers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(coffer_proto::time::now_millis());
+    let config = StoreConfig {
+        clock: std::sync::Arc::new(clock.clone()),
+        ..config()
+    };
+    let store = coffer_store_embedded::open_with(dir.path(), config)
+        .await
+        .expect("open");
+    let b = bucket(&store, "b").await;
+    put(&store, &b, "kept", &[2u8; 300_000]).await;
+    // A blob written and finished but not (yet) committed: on a shared blob store, another
+    // node's PUT between its blob's fsync and its metadata commit looks like this.
+    let mut writer = store.object_writer(None, None).expect("writer");
+    writer
+        .write(Bytes::from(vec![1u8; 200_000]))
+        .await
+        .expect("write");
+    let staged = writer.finish().await.expect("finish");
+    assert_eq!(store.blob_count().await.expect("count"), 2);
+    assert_eq!(
+        store.sweep_orphans_online().await.expect("sweep"),
+        Some(0),
+        "younger than the minimum age: left alone"
+    );
+    assert_eq!(store.blob_count().await.expect("count"), 2);
+    // Past the minimum age it is an orphan; the referenced blob stays.
+    clock.advance(store.config().orphan_min_age + std::time::Duration::from_secs(1));
+    assert_eq!(store.sweep_orphans_online().await.expect("sweep"), Some(1));
+    assert_eq!(store.blob_count().await.expect("count"), 1);
+    assert_eq!(read(&store, &b, "kept").await, vec![2u8; 300_000]);
+    std::mem::forget(staged);
+}

@@ -30,6 +30,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug + 'static {
     fn list_page(&self, after: Option<BlobId>, limit: usize) -> StoreResult<Vec<BlobId>>;
     /// Total bytes stored, for reporting.
     fn size_of(&self, blob: BlobId) -> StoreResult<u64>;
+    /// When the blob was last written to (milliseconds since the epoch, by the storage's
+    /// clock), or `None` if it does not exist: the online orphan sweep leaves young blobs
+    /// alone, since another node may be writing one or about to commit it.
+    fn modified_ms(&self, blob: BlobId) -> StoreResult<Option<i64>>;
 }
 
 /// A blob being written. Dropping it without [`BlobWriter::finish`] deletes it.

@@ -186,3 +186,34 @@ pub(super) async fn finished_blobs_survive_reopen(factory: &dyn BlobFactory) {
     })
     .await;
 }
+
+pub(super) async fn blobs_tell_when_they_were_last_written(factory: &dyn BlobFactory) {
+    let store = open(factory, "modified").await;
+    let now_ms = || {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after the epoch");
+        i64::try_from(since.as_millis()).expect("fits")
+    };
+    let before = now_ms();
+    let (id, modified, missing) = blocking(&store, |store| {
+        let id = write(store, b"dated", 2);
+        let modified = store.modified_ms(id).expect("modified");
+        let missing = store.modified_ms(BlobId(7)).expect("missing blob");
+        (id, modified, missing)
+    })
+    .await;
+    let after = now_ms();
+    // Filesystem timestamps may be coarser than the clock: allow two seconds either way.
+    let modified = modified.expect("a written blob has a modification time");
+    assert!(
+        (before - 2_000..=after + 2_000).contains(&modified),
+        "{before} <= {modified} <= {after}"
+    );
+    assert_eq!(missing, None, "a missing blob has none");
+    blocking(&store, move |store| {
+        store.delete(id).expect("delete");
+        assert_eq!(store.modified_ms(id).expect("deleted blob"), None);
+    })
+    .await;
+}

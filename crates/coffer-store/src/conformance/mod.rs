@@ -88,6 +88,7 @@ pub async fn run_blob_suite(factory: &dyn BlobFactory) -> usize {
         unfinished_writers_leave_nothing,
         listing_pages_through_every_blob_once,
         finished_blobs_survive_reopen,
+        blobs_tell_when_they_were_last_written,
     );
     ran
 }

@@ -305,4 +305,17 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Whether any record references each blob (the orphan sweep's question).
     async fn blobs_referenced(&self, blobs: &[BlobId]) -> StoreResult<Vec<bool>>;
+
+    /// Takes (or confirms this node still holds) the lease of the online orphan sweep, so
+    /// that of several nodes sharing one metadata store and one blob store only one sweeps
+    /// at a time. `false`: another node holds it. A store only one process opens (the
+    /// embedded one) is always its own holder.
+    async fn try_sweep_lease(&self) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    /// Gives the sweep lease back (no effect when not held).
+    async fn release_sweep_lease(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }

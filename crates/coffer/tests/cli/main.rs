@@ -5,6 +5,7 @@
 
 mod commands;
 mod data_dir;
+mod postgres;
 mod resume;
 mod support;
 mod terminal;

@@ -12,7 +12,7 @@ pub const KEY: &str = "clitestsecret";
 /// A running `coffer serve` and a client config file pointing at it.
 pub struct Server {
     child: Child,
-    _data: tempfile::TempDir,
+    _data: Option<tempfile::TempDir>,
     /// The client config file (`COFFER_CONFIG`) with the default profile for this server.
     pub config: PathBuf,
     /// The loopback port the server listens on.
@@ -37,10 +37,18 @@ fn free_port() -> u16 {
 
 pub fn start() -> Server {
     let data = tempfile::tempdir().unwrap();
+    let mut server = start_on(data.path(), &[]);
+    server._data = Some(data);
+    server
+}
+
+/// A server on the data directory `data` (kept by the caller), with extra environment.
+pub fn start_on(data: &Path, env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
         .arg("serve")
-        .env("COFFER_DATA_DIR", data.path())
+        .envs(env.iter().copied())
+        .env("COFFER_DATA_DIR", data)
         .env("COFFER_ADDRESS", format!("127.0.0.1:{port}"))
         .env("COFFER_ROOT_SECRET_ID", ID)
         .env("COFFER_ROOT_SECRET_KEY", KEY)
@@ -60,7 +68,7 @@ pub fn start() -> Server {
     let config = config_dir.path().join("config.toml");
     let server = Server {
         child,
-        _data: data,
+        _data: None,
         config,
         port,
         _config_dir: config_dir,
