@@ -1,15 +1,15 @@
 //! Object operations: PUT, GET, HEAD, DELETE and the object ACL.
 
-use super::bucket::acl_document;
+use super::bucket::{acl_document, AclView};
 use super::checksums::{
     checksum_mode_enabled, push_checksum_headers, push_object_checksum, DEFAULT_ALGORITHM,
 };
-use super::parts::{part_number_param, select_part};
+use super::op::{Env, Op, OpRequest, StreamOp};
+use super::parts::{part_number_param, select_part, PartSelection};
 use super::{
     attributes_from_request, check_version_param, refuse_unsupported_headers, traffic_limit,
-    write_object_headers, Conditions, Precondition,
+    write_object_headers, Conditions, Precondition, ResponseOverrides,
 };
-use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Response, ResponseBody};
 use crate::payload::Payload;
@@ -17,29 +17,49 @@ use coffer_proto::checksum::{etag_from_md5, parse_content_md5};
 use coffer_proto::names::validate_object_key;
 use coffer_proto::range::{ByteRange, ResolvedRange};
 use coffer_proto::{Dialect, ErrorCode};
-use coffer_store::model::WriteCondition;
-use coffer_store::{ObjectWriter, Pacer, StagedData};
+use coffer_store::model::{ObjectAttributes, ObjectChecksum, ObjectVersion, WriteCondition};
+use coffer_store::{ObjectReader, ObjectWriter, Pacer, StagedData};
 
 /// Largest single PUT or part: 5 GiB.
 pub const MAX_OBJECT_SIZE: u64 = 5 << 30;
 
-/// Reads the payload into a writer, enforcing the size limit and `x-cos-traffic-limit`,
-/// then checks `Content-MD5`.
+/// How a body is received: its `x-cos-traffic-limit` and `Content-MD5`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Staging {
+    /// The upload rate limit, bit/s.
+    pub traffic_limit: Option<u64>,
+    /// The binary MD5 the body must have.
+    pub content_md5: Option<[u8; 16]>,
+}
+
+impl Staging {
+    /// Reads and checks `x-cos-traffic-limit` and `Content-MD5` (`InvalidDigest`).
+    pub fn parse(req: &OpRequest<'_>) -> ApiResult<Staging> {
+        let traffic_limit = traffic_limit(req)?;
+        let content_md5 = match req.header("content-md5") {
+            Some(value) => Some(
+                parse_content_md5(value).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?,
+            ),
+            None => None,
+        };
+        Ok(Staging {
+            traffic_limit,
+            content_md5,
+        })
+    }
+}
+
+/// Reads the payload into a writer, enforcing the size limit and the traffic limit, then
+/// checks the MD5.
 pub async fn stage_payload(
-    ctx: &Ctx,
+    staging: Staging,
     payload: &mut Payload<'_, '_>,
     mut writer: ObjectWriter,
 ) -> ApiResult<StagedData> {
     if !payload.is_framed() {
         return Err(ErrorCode::MissingContentLength.into());
     }
-    let pacer = traffic_limit(ctx)?.map(Pacer::new);
-    let expected_md5 = match ctx.header("content-md5") {
-        Some(value) => {
-            Some(parse_content_md5(value).map_err(|_| ApiError::new(ErrorCode::InvalidDigest))?)
-        }
-        None => None,
-    };
+    let pacer = staging.traffic_limit.map(Pacer::new);
     if payload.length().is_some_and(|len| len > MAX_OBJECT_SIZE) {
         return Err(ApiError::new(ErrorCode::EntityTooLarge).close());
     }
@@ -55,7 +75,7 @@ pub async fn stage_payload(
         }
     }
     let staged = writer.finish().await?;
-    if let Some(expected) = expected_md5 {
+    if let Some(expected) = staging.content_md5 {
         if expected != staged.md5 {
             return Err(ApiError::new(ErrorCode::BadDigest));
         }
@@ -63,90 +83,198 @@ pub async fn stage_payload(
     Ok(staged)
 }
 
-/// The conditional-write headers of a PUT (`If-Match`, `If-None-Match`).
-fn write_condition(ctx: &Ctx) -> WriteCondition {
-    WriteCondition {
-        if_match: ctx.header("if-match").map(str::to_string),
-        if_none_match: ctx.header("if-none-match").map(str::to_string),
-    }
+/// The ETag of a staged body (used by part uploads).
+pub fn staged_etag(staged: &StagedData) -> String {
+    etag_from_md5(&staged.md5)
+}
+
+/// What a PutObject asks for (its body aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutObjectInput {
+    /// The key (valid).
+    pub key: String,
+    /// Content headers, metadata, storage class and ACL.
+    pub attributes: ObjectAttributes,
+    /// `If-Match` / `If-None-Match`, checked atomically with the write.
+    pub condition: WriteCondition,
+    /// How the body is received.
+    pub staging: Staging,
+}
+
+/// What a PutObject made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutObjectOutput {
+    /// The ETag.
+    pub etag: String,
+    /// CRC-64/XZ of the object (COS `x-cos-hash-crc64ecma`).
+    pub crc64: u64,
+    /// The flexible checksum.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// `PUT /key`.
-pub async fn put_object(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let bucket = ctx.bucket()?;
-    let key = ctx.key()?;
-    validate_object_key(key)?;
-    refuse_unsupported_headers(ctx)?;
-    let attributes = attributes_from_request(ctx)?;
-    let condition = write_condition(ctx);
-    // The object's checksum is the one the client sends (verified as the body streams), or
-    // the default CRC-64/NVME computed while staging.
-    let compute = match payload.checksum_algorithm() {
-        Some(_) => None,
-        None => Some(DEFAULT_ALGORITHM),
-    };
-    let writer = ctx.state.store.object_writer(payload.length(), compute)?;
-    let mut staged = stage_payload(ctx, payload, writer).await?;
-    if let Some(verified) = payload.verified_checksum() {
-        staged.checksum = Some(verified);
+#[derive(Debug)]
+pub struct PutObject;
+
+impl StreamOp for PutObject {
+    type Input = PutObjectInput;
+    type Output = PutObjectOutput;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<PutObjectInput> {
+        let key = req.key()?;
+        validate_object_key(key)?;
+        refuse_unsupported_headers(req)?;
+        Ok(PutObjectInput {
+            key: key.to_string(),
+            attributes: attributes_from_request(req)?,
+            condition: WriteCondition {
+                if_match: req.header("if-match").map(str::to_string),
+                if_none_match: req.header("if-none-match").map(str::to_string),
+            },
+            staging: Staging::parse(req)?,
+        })
     }
-    let version = ctx
-        .state
-        .store
-        .put_object(bucket, key, staged, attributes, ctx.caller_uin(), condition)
-        .await?;
-    let mut response = Response::new(200).header("ETag", version.etag.clone());
-    if ctx.dialect == Dialect::Cos {
-        response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
+
+    async fn apply(
+        env: &Env<'_>,
+        input: PutObjectInput,
+        payload: &mut Payload<'_, '_>,
+    ) -> ApiResult<PutObjectOutput> {
+        let bucket = env.bucket()?;
+        // The object's checksum is the one the client sends (verified as the body streams),
+        // or the default CRC-64/NVME computed while staging.
+        let compute = match payload.checksum_algorithm() {
+            Some(_) => None,
+            None => Some(DEFAULT_ALGORITHM),
+        };
+        let writer = env.store.object_writer(payload.length(), compute)?;
+        let mut staged = stage_payload(input.staging, payload, writer).await?;
+        if let Some(verified) = payload.verified_checksum() {
+            staged.checksum = Some(verified);
+        }
+        let version = env
+            .store
+            .put_object(
+                bucket,
+                &input.key,
+                staged,
+                input.attributes,
+                env.caller_uin(),
+                input.condition,
+            )
+            .await?;
+        Ok(PutObjectOutput {
+            etag: version.etag,
+            crc64: version.crc64,
+            checksum: version.checksum,
+        })
     }
-    if let Some(checksum) = &version.checksum {
-        push_object_checksum(ctx, &mut response, checksum);
+
+    fn render(output: PutObjectOutput, dialect: Dialect) -> Response {
+        let mut response = Response::new(200).header("ETag", output.etag);
+        if dialect == Dialect::Cos {
+            response.push_header("x-cos-hash-crc64ecma", output.crc64.to_string());
+        }
+        if let Some(checksum) = &output.checksum {
+            push_object_checksum(dialect, &mut response, checksum);
+        }
+        response
     }
-    Ok(response)
 }
 
-/// `GET /key` and `HEAD /key`, whole, a `Range` of it, or one part (`?partNumber=`).
-pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
-    check_version_param(ctx)?;
-    let version = ctx.object()?;
-    let rate = traffic_limit(ctx)?;
-    let part_number = part_number_param(ctx)?;
-    let range_header = ctx.header("range");
+/// What a GetObject or HeadObject asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetObjectInput {
+    /// HEAD: headers only.
+    pub head: bool,
+    /// `x-cos-traffic-limit` of the download.
+    pub traffic_limit: Option<u64>,
+    /// `?partNumber=`.
+    pub part_number: Option<u32>,
+    /// The `Range` header (`None` when absent or not a byte range: the whole object).
+    pub range: Option<ByteRange>,
+    /// The conditional headers.
+    pub conditions: Conditions,
+    /// The `response-*` parameters.
+    pub overrides: ResponseOverrides,
+    /// `x-amz-checksum-mode: ENABLED`.
+    pub checksum_mode: bool,
+}
+
+/// The answer to a GetObject or HeadObject.
+#[derive(Debug)]
+pub enum GetObjectOutput<'a> {
+    /// A condition says the client's copy is current: 304.
+    NotModified(&'a ObjectVersion),
+    /// The object, a range of it, or a part.
+    Content(Box<ObjectContent<'a>>),
+}
+
+/// The bytes a GetObject sends (a HeadObject describes).
+#[derive(Debug)]
+pub struct ObjectContent<'a> {
+    /// The version read.
+    pub version: &'a ObjectVersion,
+    /// 200 or 206.
+    pub status: u16,
+    /// First byte sent.
+    pub start: u64,
+    /// Bytes sent.
+    pub len: u64,
+    /// The part selected by `?partNumber=`.
+    pub part: Option<PartSelection>,
+    /// The `response-*` parameters.
+    pub overrides: ResponseOverrides,
+    /// Whether the checksum headers are wanted.
+    pub checksum_mode: bool,
+    /// The bytes (`None` for HEAD).
+    pub reader: Option<ObjectReader>,
+}
+
+fn parse_get(req: &OpRequest<'_>, head: bool) -> ApiResult<GetObjectInput> {
+    check_version_param(req)?;
+    let traffic_limit = traffic_limit(req)?;
+    let part_number = part_number_param(req)?;
+    let range_header = req.header("range");
     if part_number.is_some() && range_header.is_some() {
         return Err(ApiError::with_message(
             ErrorCode::InvalidRequest,
             "Cannot specify both Range header and partNumber query parameter.",
         ));
     }
-    let conditions = Conditions {
-        if_match: ctx.header("if-match"),
-        if_none_match: ctx.header("if-none-match"),
-        if_modified_since: ctx.header("if-modified-since"),
-        if_unmodified_since: ctx.header("if-unmodified-since"),
-    };
-    match conditions.evaluate(&version.etag, version.last_modified_ms) {
+    Ok(GetObjectInput {
+        head,
+        traffic_limit,
+        part_number,
+        range: range_header.and_then(ByteRange::parse),
+        conditions: Conditions::parse(req, ""),
+        overrides: ResponseOverrides::parse(req),
+        checksum_mode: checksum_mode_enabled(req),
+    })
+}
+
+async fn apply_get<'a>(env: &'a Env<'a>, input: GetObjectInput) -> ApiResult<GetObjectOutput<'a>> {
+    let version = env.object()?;
+    match input
+        .conditions
+        .evaluate(&version.etag, version.last_modified_ms)
+    {
         Precondition::Proceed => {}
-        Precondition::NotModified => {
-            let mut response = Response::new(304)
-                .header("ETag", version.etag.clone())
-                .header(
-                    "Last-Modified",
-                    coffer_proto::time::http_date(version.last_modified_ms),
-                );
-            response.content_length_override = Some(0);
-            return Ok(response);
-        }
+        Precondition::NotModified => return Ok(GetObjectOutput::NotModified(version)),
         Precondition::Failed => return Err(ErrorCode::PreconditionFailed.into()),
     }
     if matches!(
         version.attributes.storage_class.as_str(),
         "ARCHIVE" | "DEEP_ARCHIVE" | "GLACIER"
-    ) && !head
+    ) && !input.head
     {
         return Err(ErrorCode::InvalidObjectState.into());
     }
-    let part = part_number.map(|n| select_part(version, n)).transpose()?;
-    let (status, start, len) = match (&part, range_header.and_then(ByteRange::parse)) {
+    let part = input
+        .part_number
+        .map(|n| select_part(version, n))
+        .transpose()?;
+    let (status, start, len) = match (&part, input.range) {
         // A part is a range, even the whole of a one-part object (an empty one has none).
         (Some(part), _) => {
             let status = if version.size == 0 { 200 } else { 206 };
@@ -164,8 +292,53 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
             }
         },
     };
+    let reader = if input.head {
+        None
+    } else {
+        let mut reader = env.store.read_object(version, start, len).await?;
+        if let Some(bits_per_second) = input.traffic_limit {
+            reader.limit_rate(bits_per_second);
+        }
+        Some(reader)
+    };
+    Ok(GetObjectOutput::Content(Box::new(ObjectContent {
+        version,
+        status,
+        start,
+        len,
+        part,
+        overrides: input.overrides,
+        checksum_mode: input.checksum_mode,
+        reader,
+    })))
+}
+
+fn render_get(output: GetObjectOutput<'_>, dialect: Dialect) -> Response {
+    let content = match output {
+        GetObjectOutput::NotModified(version) => {
+            let mut response = Response::new(304)
+                .header("ETag", version.etag.clone())
+                .header(
+                    "Last-Modified",
+                    coffer_proto::time::http_date(version.last_modified_ms),
+                );
+            response.content_length_override = Some(0);
+            return response;
+        }
+        GetObjectOutput::Content(content) => content,
+    };
+    let ObjectContent {
+        version,
+        status,
+        start,
+        len,
+        part,
+        overrides,
+        checksum_mode,
+        reader,
+    } = *content;
     let mut response = Response::new(status);
-    write_object_headers(ctx, version, &mut response);
+    write_object_headers(dialect, version, &overrides, &mut response);
     if status == 206 {
         let last = start + len - 1;
         response.push_header(
@@ -174,67 +347,131 @@ pub async fn get_object(ctx: &Ctx, head: bool) -> ApiResult<Response> {
         );
     }
     if let Some(count) = part.as_ref().and_then(|p| p.parts_count) {
-        if ctx.dialect == Dialect::S3 {
+        if dialect == Dialect::S3 {
             response.push_header("x-amz-mp-parts-count", count.to_string());
         }
     }
-    if checksum_mode_enabled(ctx) {
+    if checksum_mode {
         // The checksum of what is sent: the object's, or the part's; a byte range has none.
         match (&part, version.checksum.as_ref()) {
             (Some(part), _) => {
                 if let Some((algorithm, value, kind)) = part.checksum.clone() {
-                    push_checksum_headers(ctx, &mut response, algorithm, value, kind);
+                    push_checksum_headers(dialect, &mut response, algorithm, value, kind);
                 }
             }
             (None, Some(checksum)) if status == 200 => {
-                push_object_checksum(ctx, &mut response, checksum);
+                push_object_checksum(dialect, &mut response, checksum);
             }
             (None, _) => {}
         }
     }
-    if head {
-        response.content_length_override = Some(len);
-    } else {
-        let mut reader = ctx.state.store.read_object(version, start, len).await?;
-        if let Some(bits_per_second) = rate {
-            reader.limit_rate(bits_per_second);
-        }
-        response.body = ResponseBody::Stream { len, reader };
+    match reader {
+        None => response.content_length_override = Some(len),
+        Some(reader) => response.body = ResponseBody::Stream { len, reader },
     }
-    Ok(response)
+    response
+}
+
+/// `GET /key`: whole, a `Range` of it, or one part (`?partNumber=`).
+#[derive(Debug)]
+pub struct GetObject;
+
+impl Op for GetObject {
+    type Input = GetObjectInput;
+    type Output<'a> = GetObjectOutput<'a>;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<GetObjectInput> {
+        parse_get(req, false)
+    }
+
+    fn apply<'a>(
+        env: &'a Env<'a>,
+        input: GetObjectInput,
+    ) -> impl std::future::Future<Output = ApiResult<GetObjectOutput<'a>>> + Send + 'a {
+        apply_get(env, input)
+    }
+
+    fn render(output: GetObjectOutput<'_>, dialect: Dialect) -> Response {
+        render_get(output, dialect)
+    }
+}
+
+/// `HEAD /key`: GetObject's headers without its body.
+#[derive(Debug)]
+pub struct HeadObject;
+
+impl Op for HeadObject {
+    type Input = GetObjectInput;
+    type Output<'a> = GetObjectOutput<'a>;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<GetObjectInput> {
+        parse_get(req, true)
+    }
+
+    fn apply<'a>(
+        env: &'a Env<'a>,
+        input: GetObjectInput,
+    ) -> impl std::future::Future<Output = ApiResult<GetObjectOutput<'a>>> + Send + 'a {
+        apply_get(env, input)
+    }
+
+    fn render(output: GetObjectOutput<'_>, dialect: Dialect) -> Response {
+        render_get(output, dialect)
+    }
 }
 
 /// `DELETE /key`: idempotent, 204 whether or not the key existed.
-pub async fn delete_object(ctx: &Ctx) -> ApiResult<Response> {
-    let bucket = ctx.bucket()?;
-    check_version_param(ctx)?;
-    let key = ctx.key()?;
-    ctx.state.store.delete_object(bucket, key).await?;
-    Ok(Response::new(204))
+#[derive(Debug)]
+pub struct DeleteObject;
+
+impl Op for DeleteObject {
+    /// The key.
+    type Input = String;
+    type Output<'a> = ();
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<String> {
+        check_version_param(req)?;
+        Ok(req.key()?.to_string())
+    }
+
+    async fn apply(env: &Env<'_>, key: String) -> ApiResult<()> {
+        env.store.delete_object(env.bucket()?, &key).await?;
+        Ok(())
+    }
+
+    fn render((): (), _: Dialect) -> Response {
+        Response::new(204)
+    }
 }
 
 /// `GET /key?acl`.
-pub async fn get_object_acl(ctx: &Ctx) -> ApiResult<Response> {
-    check_version_param(ctx)?;
-    let bucket = ctx.bucket()?;
-    let version = ctx.object()?;
-    let mut response = Response::xml(
-        200,
-        acl_document(
-            ctx,
-            &version.owner_uin,
-            &version.attributes.acl,
-            &bucket.owner_uin,
-        ),
-    );
-    let canned = version.attributes.acl.canned.as_str();
-    if ctx.dialect == Dialect::Cos && (canned.is_empty() || canned == "default") {
-        response.push_header("x-cos-acl", "default");
-    }
-    Ok(response)
-}
+#[derive(Debug)]
+pub struct GetObjectAcl;
 
-/// The ETag of a staged body (used by part uploads).
-pub fn staged_etag(staged: &StagedData) -> String {
-    etag_from_md5(&staged.md5)
+impl Op for GetObjectAcl {
+    type Input = ();
+    type Output<'a> = AclView<'a>;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<()> {
+        check_version_param(req)
+    }
+
+    async fn apply<'a>(env: &'a Env<'a>, (): ()) -> ApiResult<AclView<'a>> {
+        let bucket = env.bucket()?;
+        let version = env.object()?;
+        Ok(AclView {
+            owner_uin: &version.owner_uin,
+            acl: &version.attributes.acl,
+            bucket_owner: &bucket.owner_uin,
+        })
+    }
+
+    fn render(view: AclView<'_>, dialect: Dialect) -> Response {
+        let mut response = Response::xml(200, acl_document(dialect, view));
+        let canned = view.acl.canned.as_str();
+        if dialect == Dialect::Cos && (canned.is_empty() || canned == "default") {
+            response.push_header("x-cos-acl", "default");
+        }
+        response
+    }
 }
