@@ -173,3 +173,89 @@ impl Op for AdminDeleteUser {
         Response::new(204)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Resources;
+    use crate::ops::op::testing::{body_text, code, header, req, TempEnv};
+
+    fn admin(name: &str, path: &str) -> crate::ops::op::testing::Req {
+        let mut r = req(name, Dialect::S3).key(Some(path));
+        r.bucket = Some("-".into());
+        r
+    }
+
+    #[test]
+    fn parses_admin_paths_and_accounts() {
+        assert!(AdminListUsers::parse(&admin("AdminRead", "admin/users").view()).is_ok());
+        assert_eq!(
+            code(AdminListUsers::parse(
+                &admin("AdminRead", "admin/other").view()
+            )),
+            Some(ErrorCode::MethodNotAllowed)
+        );
+        assert_eq!(
+            AdminDeleteUser::parse(&admin("AdminDelete", "admin/users/AKID").view())
+                .expect("delete"),
+            "AKID"
+        );
+        assert_eq!(
+            code(AdminDeleteUser::parse(
+                &admin("AdminDelete", "admin/users").view()
+            )),
+            Some(ErrorCode::MethodNotAllowed)
+        );
+        let body = br#"{"secret_id":"AK","secret_key":"s","appid":"125","uin":"1"}"#;
+        let account =
+            AdminCreateUser::parse(&admin("AdminCreate", "admin/users").body(body).view())
+                .expect("create");
+        assert_eq!((account.appid.as_str(), account.admin), ("125", false));
+        for bad in [
+            &br#"{"secret_id":"","secret_key":"s","appid":"125","uin":"1"}"#[..],
+            br#"{"secret_id":"AK","secret_key":"s","appid":"x","uin":"1"}"#,
+            b"not json",
+        ] {
+            assert_eq!(
+                code(AdminCreateUser::parse(
+                    &admin("AdminCreate", "admin/users").body(bad).view()
+                )),
+                Some(ErrorCode::InvalidArgument)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn manages_accounts_on_a_store() {
+        let temp = TempEnv::new().await;
+        let resources = Resources::default();
+        let env = temp.env(&resources);
+        let wanted = || AccountJson {
+            secret_id: "AK".into(),
+            secret_key: "s".into(),
+            appid: "125".into(),
+            uin: "9".into(),
+            admin: true,
+        };
+        let created = AdminCreateUser::apply(&env, wanted())
+            .await
+            .expect("create");
+        let response = AdminCreateUser::render(created, Dialect::S3);
+        assert_eq!(header(&response, "Content-Type"), Some("application/json"));
+        assert!(body_text(&response).contains("\"secret_id\": \"AK\""));
+        assert_eq!(
+            code(AdminCreateUser::apply(&env, wanted()).await),
+            Some(ErrorCode::InvalidArgument)
+        );
+        let listed = AdminListUsers::apply(&env, ()).await.expect("list");
+        assert!(listed.iter().any(|a| a.secret_id == "AK"));
+        AdminDeleteUser::apply(&env, "AK".into())
+            .await
+            .expect("delete");
+        assert_eq!(
+            code(AdminDeleteUser::apply(&env, "AK".into()).await),
+            Some(ErrorCode::InvalidArgument)
+        );
+        assert_eq!(AdminDeleteUser::render((), Dialect::S3).status, 204);
+    }
+}

@@ -269,3 +269,113 @@ impl Op for CopyObject {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::op::testing::{body_text, code, header, req};
+
+    #[test]
+    fn parses_copy_object() {
+        let r = req("CopyObject", Dialect::Cos)
+            .h("x-cos-copy-source-If-None-Match", "\"e\"")
+            .h("x-cos-storage-class", "archive")
+            .h("x-cos-acl", "public-read");
+        let input = CopyObject::parse(&r.view()).expect("copy");
+        assert_eq!(
+            input.attributes,
+            CopyAttributes::Copy {
+                acl: Acl {
+                    canned: "public-read".into(),
+                    grants: Vec::new()
+                },
+                storage_class: "ARCHIVE".into()
+            }
+        );
+        assert_eq!(
+            input.source.conditions.if_none_match.as_deref(),
+            Some("\"e\"")
+        );
+        let r = req("CopyObject", Dialect::S3)
+            .h("x-amz-metadata-directive", "REPLACE")
+            .h("Content-Type", "a/b")
+            .h("x-amz-checksum-algorithm", "crc32c");
+        let input = CopyObject::parse(&r.view()).expect("replace");
+        match &input.attributes {
+            CopyAttributes::Replace(attributes) => {
+                assert_eq!(attributes.content.content_type.as_deref(), Some("a/b"));
+                assert_eq!(attributes.acl.canned, "private");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(input.checksum, Some(ChecksumAlgorithm::Crc32c));
+        for (name, value, expected) in [
+            (
+                "x-cos-metadata-directive",
+                "Merge",
+                ErrorCode::InvalidArgument,
+            ),
+            (
+                "x-cos-storage-class",
+                "COLD",
+                ErrorCode::InvalidStorageClass,
+            ),
+            (
+                "x-cos-server-side-encryption",
+                "AES256",
+                ErrorCode::NotImplemented,
+            ),
+        ] {
+            let r = req("CopyObject", Dialect::Cos).h(name, value);
+            assert_eq!(code(CopyObject::parse(&r.view())), Some(expected), "{name}");
+        }
+    }
+
+    #[test]
+    fn renders_copy_object() {
+        let output = CopyObjectOutput {
+            etag: "\"e\"".into(),
+            last_modified_ms: 0,
+            crc64: 3,
+            checksum: None,
+        };
+        let cos = CopyObject::render(output.clone(), Dialect::Cos);
+        assert_eq!(
+            body_text(&cos),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult><ETag>&quot;e&quot;</ETag><LastModified>1970-01-01T00:00:00.000Z</LastModified><CRC64>3</CRC64></CopyObjectResult>"
+        );
+        assert_eq!(header(&cos, "x-cos-hash-crc64ecma"), Some("3"));
+        let s3 = CopyObject::render(output, Dialect::S3);
+        assert!(!body_text(&s3).contains("CRC64"));
+        assert_eq!(header(&s3, "x-cos-hash-crc64ecma"), None);
+    }
+
+    #[test]
+    fn parses_copy_sources() {
+        let addressing = Addressing {
+            domains: Vec::new(),
+        };
+        let source = parse_copy_source(&addressing, "/b/a%20b?versionId=v").expect("s3");
+        assert_eq!(
+            source,
+            CopySourceRef {
+                bucket: "b".into(),
+                key: "a b".into(),
+                version_id: Some("v".into())
+            }
+        );
+        let source =
+            parse_copy_source(&addressing, "https://b-125.cos.ap-x.myqcloud.com/k").expect("cos");
+        assert_eq!(
+            (source.bucket.as_str(), source.key.as_str()),
+            ("b-125", "k")
+        );
+        for bad in ["", "b", "/b/", "//k"] {
+            assert_eq!(
+                code(parse_copy_source(&addressing, bad)),
+                Some(ErrorCode::InvalidArgument),
+                "{bad}"
+            );
+        }
+    }
+}

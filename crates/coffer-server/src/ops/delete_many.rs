@@ -149,3 +149,94 @@ impl Op for DeleteObjects {
         Response::xml(200, w.finish())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::op::testing::{body_text, code, req};
+
+    const DOC: &[u8] = b"<Delete><Quiet>false</Quiet><Object><Key>a</Key></Object><Object><Key>b</Key><VersionId>v</VersionId></Object></Delete>";
+
+    #[test]
+    fn parses_delete_objects() {
+        let r = req("DeleteObjects", Dialect::S3).key(None).body(DOC);
+        let input = DeleteObjects::parse(&r.view()).expect("parse");
+        assert!(!input.quiet);
+        assert_eq!(input.objects.len(), 2);
+        assert_eq!(input.objects[1].version_id.as_deref(), Some("v"));
+        let md5 = coffer_proto::checksum::md5(DOC);
+        use base64::Engine as _;
+        let good = base64::engine::general_purpose::STANDARD.encode(md5);
+        let r = req("DeleteObjects", Dialect::Cos)
+            .key(None)
+            .h("Content-MD5", &good)
+            .body(DOC);
+        assert!(DeleteObjects::parse(&r.view()).is_ok());
+        for (value, expected) in [
+            ("1B2M2Y8AsgTpgAmY7PhCfg==", ErrorCode::BadDigest),
+            ("junk", ErrorCode::InvalidDigest),
+        ] {
+            let r = req("DeleteObjects", Dialect::Cos)
+                .key(None)
+                .h("Content-MD5", value)
+                .body(DOC);
+            assert_eq!(code(DeleteObjects::parse(&r.view())), Some(expected));
+        }
+        let too_many = format!(
+            "<Delete>{}</Delete>",
+            "<Object><Key>k</Key></Object>".repeat(MAX_KEYS + 1)
+        );
+        for body in [
+            &b"<Delete/>"[..],
+            b"<Delete><Object/></Delete>",
+            too_many.as_bytes(),
+        ] {
+            let r = req("DeleteObjects", Dialect::S3).key(None).body(body);
+            assert_eq!(
+                code(DeleteObjects::parse(&r.view())),
+                Some(ErrorCode::MalformedXML)
+            );
+        }
+    }
+
+    #[test]
+    fn renders_delete_results() {
+        let outcomes = vec![
+            DeleteOutcome {
+                entry: DeleteEntry {
+                    key: "a".into(),
+                    version_id: None,
+                },
+                result: Ok(()),
+            },
+            DeleteOutcome {
+                entry: DeleteEntry {
+                    key: "b".into(),
+                    version_id: Some("v".into()),
+                },
+                result: Err(ApiError::new(ErrorCode::NoSuchVersion)),
+            },
+        ];
+        let decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+        let error = format!(
+            "<Error><Key>b</Key><Code>NoSuchVersion</Code><Message>{}</Message><VersionId>v</VersionId></Error>",
+            ApiError::new(ErrorCode::NoSuchVersion).message
+        );
+        let loud = DeleteObjectsOutput {
+            quiet: false,
+            outcomes: outcomes.clone(),
+        };
+        assert_eq!(
+            body_text(&DeleteObjects::render(loud, Dialect::S3)),
+            format!("{decl}<DeleteResult><Deleted><Key>a</Key></Deleted>{error}</DeleteResult>")
+        );
+        let quiet = DeleteObjectsOutput {
+            quiet: true,
+            outcomes,
+        };
+        assert_eq!(
+            body_text(&DeleteObjects::render(quiet, Dialect::Cos)),
+            format!("{decl}<DeleteResult>{error}</DeleteResult>")
+        );
+    }
+}

@@ -462,6 +462,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bounded_counts() {
+        use AboveMaximum::{Clamp, Refuse};
+        assert_eq!(bounded_count(" 5 ", 10, Refuse), Some(5));
+        assert_eq!(bounded_count("0", 10, Refuse), Some(0));
+        assert_eq!(bounded_count("11", 10, Refuse), None);
+        assert_eq!(bounded_count("11", 10, Clamp), Some(10));
+        assert_eq!(bounded_count("99999999999", 1000, Clamp), Some(1000));
+        for bad in ["", "-1", "x", "1.5", "99999999999999999999"] {
+            assert_eq!(bounded_count(bad, 10, Clamp), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn aws_chunked_is_not_a_stored_encoding() {
         assert_eq!(stored_content_encoding("aws-chunked"), None);
         assert_eq!(stored_content_encoding("AWS-Chunked"), None);

@@ -832,6 +832,306 @@ impl Op for ListMultipartUploads {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Resources;
+    use crate::ops::op::testing::{body_text, code, header, req, TempEnv};
+    use coffer_store::model::BucketRecord;
+
+    #[test]
+    fn parses_upload_requests() {
+        let r = req("UploadPart", Dialect::S3)
+            .q("partNumber", "7")
+            .q("uploadId", "u")
+            .h("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+        let input = UploadPart::parse(&r.view()).expect("part");
+        assert_eq!(input.part_number, 7);
+        assert_eq!(
+            input.upload,
+            UploadRef {
+                key: "k".into(),
+                upload_id: "u".into()
+            }
+        );
+        assert!(input.staging.content_md5.is_some());
+        for (part, upload, expected) in [
+            ("0", "u", ErrorCode::InvalidArgument),
+            ("10001", "u", ErrorCode::InvalidArgument),
+            ("x", "u", ErrorCode::InvalidArgument),
+            ("1", "", ErrorCode::NoSuchUpload),
+        ] {
+            let r = req("UploadPart", Dialect::S3)
+                .q("partNumber", part)
+                .q("uploadId", upload);
+            assert_eq!(
+                code(UploadPart::parse(&r.view())),
+                Some(expected),
+                "{part} {upload}"
+            );
+        }
+        let r = req("AbortMultipartUpload", Dialect::Cos).q("uploadId", "");
+        assert_eq!(
+            code(AbortMultipartUpload::parse(&r.view())),
+            Some(ErrorCode::NoSuchUpload)
+        );
+        let r = req("CreateMultipartUpload", Dialect::S3)
+            .h("x-amz-checksum-algorithm", "SHA256")
+            .h("x-amz-meta-a", "b");
+        let input = CreateMultipartUpload::parse(&r.view()).expect("create");
+        assert_eq!(input.checksum.algorithm, ChecksumAlgorithm::Sha256);
+        assert_eq!(input.checksum.kind, ChecksumType::Composite);
+        assert!(input.checksum.requested);
+        let cos = CreateMultipartUpload::parse(
+            &req("CreateMultipartUpload", Dialect::Cos)
+                .h("x-amz-checksum-algorithm", "SHA256")
+                .view(),
+        )
+        .expect("cos");
+        assert!(!cos.checksum.requested);
+        for (name, value) in [
+            ("x-amz-checksum-algorithm", "MD4"),
+            ("x-amz-checksum-type", "FULL_OBJECT"),
+        ] {
+            let r = req("CreateMultipartUpload", Dialect::S3).h(name, value);
+            assert_eq!(
+                code(CreateMultipartUpload::parse(&r.view())),
+                Some(ErrorCode::InvalidRequest),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn parses_copy_ranges() {
+        let range = |value: &str| {
+            let r = req("UploadPartCopy", Dialect::S3)
+                .q("partNumber", "1")
+                .q("uploadId", "u")
+                .h("x-amz-copy-source-range", value)
+                .h("x-amz-copy-source-if-match", "\"e\"");
+            UploadPartCopy::parse(&r.view()).map(|input| {
+                assert_eq!(input.source.conditions.if_match.as_deref(), Some("\"e\""));
+                input.range
+            })
+        };
+        assert_eq!(range("").expect("empty"), CopyRange::Whole);
+        assert_eq!(
+            range("bytes=0-9").expect("bytes"),
+            CopyRange::Bytes { first: 0, last: 9 }
+        );
+        assert_eq!(range("bytes=5-").expect("open"), CopyRange::Unsupported);
+        assert_eq!(range("bytes=-5").expect("suffix"), CopyRange::Unsupported);
+        assert_eq!(code(range("5-9")), Some(ErrorCode::InvalidArgument));
+    }
+
+    #[test]
+    fn parses_listings_of_parts_and_uploads() {
+        let parts = |pairs: &[(&str, &str)]| {
+            let mut r = req("ListParts", Dialect::Cos).q("uploadId", "u");
+            for (n, v) in pairs {
+                r = r.q(n, v);
+            }
+            ListParts::parse(&r.view())
+        };
+        let input = parts(&[("part-number-marker", " 3 "), ("max-parts", "2000")]).expect("ok");
+        assert_eq!((input.marker, input.max), (3, 1000));
+        assert_eq!(
+            parts(&[("part-number-marker", "")]).expect("empty").marker,
+            0
+        );
+        for (name, value) in [
+            ("part-number-marker", "-1"),
+            ("max-parts", "x"),
+            ("encoding-type", "gzip"),
+        ] {
+            assert_eq!(
+                code(parts(&[(name, value)])),
+                Some(ErrorCode::InvalidArgument)
+            );
+        }
+        let r = req("ListMultipartUploads", Dialect::S3)
+            .key(None)
+            .q("prefix", "p")
+            .q("delimiter", "")
+            .q("key-marker", "k")
+            .q("upload-id-marker", "u")
+            .q("max-uploads", "5");
+        let input = ListMultipartUploads::parse(&r.view()).expect("uploads");
+        assert_eq!(input.query.prefix, "p");
+        assert_eq!(input.query.delimiter, None);
+        assert_eq!(input.query.key_marker.as_deref(), Some("k"));
+        assert_eq!(input.query.upload_id_marker.as_deref(), Some("u"));
+        assert_eq!(input.query.max_uploads, 5);
+    }
+
+    #[test]
+    fn complete_defers_document_and_header_errors() {
+        let body = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>";
+        let r = req("CompleteMultipartUpload", Dialect::S3)
+            .q("uploadId", "u")
+            .h("If-None-Match", "*")
+            .h("x-amz-checksum-crc32", "AAAAAA==")
+            .body(body);
+        let input = CompleteMultipartUpload::parse(&r.view()).expect("parse");
+        let completion = input.completion.expect("completion");
+        assert_eq!(completion.parts.len(), 1);
+        assert_eq!(
+            completion.checks.condition.if_none_match.as_deref(),
+            Some("*")
+        );
+        assert_eq!(
+            completion.checks.checksum,
+            Some((ChecksumAlgorithm::Crc32, "AAAAAA==".to_string()))
+        );
+        for (r, expected) in [
+            (
+                req("CompleteMultipartUpload", Dialect::S3)
+                    .q("uploadId", "u")
+                    .body(b"<Nope/>"),
+                ErrorCode::MalformedXML,
+            ),
+            (
+                req("CompleteMultipartUpload", Dialect::S3)
+                    .q("uploadId", "u")
+                    .h("If-None-Match", "\"e\"")
+                    .body(body),
+                ErrorCode::NotImplemented,
+            ),
+            (
+                req("CompleteMultipartUpload", Dialect::S3)
+                    .q("uploadId", "u")
+                    .h("x-amz-checksum-crc32", "AAAAAA==")
+                    .h("x-amz-checksum-sha1", "AAAAAA==")
+                    .body(body),
+                ErrorCode::InvalidRequest,
+            ),
+        ] {
+            let input = CompleteMultipartUpload::parse(&r.view()).expect("parse");
+            assert_eq!(code(input.completion), Some(expected));
+        }
+    }
+
+    #[test]
+    fn renders_multipart_answers() {
+        let created = CreateUploadOutput {
+            bucket: "b".into(),
+            key: "a&b".into(),
+            upload_id: "u".into(),
+            checksum: UploadChecksum {
+                algorithm: ChecksumAlgorithm::Crc32,
+                kind: ChecksumType::Composite,
+                requested: true,
+            },
+        };
+        let s3 = CreateMultipartUpload::render(created.clone(), Dialect::S3);
+        assert_eq!(
+            body_text(&s3),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>a&amp;b</Key><UploadId>u</UploadId></InitiateMultipartUploadResult>"
+        );
+        assert_eq!(header(&s3, "x-amz-checksum-algorithm"), Some("CRC32"));
+        assert_eq!(header(&s3, "x-amz-checksum-type"), Some("COMPOSITE"));
+        let cos = CreateMultipartUpload::render(created, Dialect::Cos);
+        assert_eq!(header(&cos, "x-amz-checksum-algorithm"), None);
+        let completed = CompleteOutput {
+            location: "b.cos.ap-guangzhou.myqcloud.com/k".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            etag: "\"e-2\"".into(),
+            crc64: 5,
+            checksum: None,
+        };
+        let cos = CompleteMultipartUpload::render(completed.clone(), Dialect::Cos);
+        assert_eq!(
+            body_text(&cos),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult><Location>b.cos.ap-guangzhou.myqcloud.com/k</Location><Bucket>b</Bucket><Key>k</Key><ETag>&quot;e-2&quot;</ETag></CompleteMultipartUploadResult>"
+        );
+        assert_eq!(header(&cos, "x-cos-hash-crc64ecma"), Some("5"));
+        let s3 = CompleteMultipartUpload::render(completed, Dialect::S3);
+        assert!(body_text(&s3).contains("<Location>/b/k</Location>"));
+        assert_eq!(header(&s3, "x-cos-hash-crc64ecma"), None);
+        let part = UploadPartOutput {
+            etag: "\"p\"".into(),
+            crc64: 9,
+            sent: Some((ChecksumAlgorithm::Crc32, vec![0, 0, 0, 1])),
+            own: None,
+        };
+        let s3 = UploadPart::render(part.clone(), Dialect::S3);
+        assert_eq!(header(&s3, "ETag"), Some("\"p\""));
+        assert_eq!(header(&s3, "x-amz-checksum-crc32"), Some("AAAAAQ=="));
+        let cos = UploadPart::render(part, Dialect::Cos);
+        assert_eq!(header(&cos, "x-cos-hash-crc64ecma"), Some("9"));
+        assert_eq!(AbortMultipartUpload::render((), Dialect::Cos).status, 204);
+    }
+
+    #[tokio::test]
+    async fn creates_lists_and_aborts_on_a_store() {
+        let temp = TempEnv::new().await;
+        let bucket = temp
+            .store
+            .create_bucket(BucketRecord {
+                name: "b-1250000000".into(),
+                id: 0,
+                owner_uin: "1".into(),
+                region: "ap-guangzhou".into(),
+                created_ms: 0,
+                acl: Default::default(),
+            })
+            .await
+            .expect("bucket");
+        let resources = Resources {
+            bucket: Some(bucket),
+            ..Resources::default()
+        };
+        let env = temp.env(&resources);
+        let create =
+            CreateMultipartUpload::parse(&req("CreateMultipartUpload", Dialect::Cos).view())
+                .expect("parse");
+        let created = CreateMultipartUpload::apply(&env, create)
+            .await
+            .expect("create");
+        assert_eq!(created.bucket, "b-1250000000");
+        let list = ListMultipartUploads::parse(
+            &req("ListMultipartUploads", Dialect::Cos).key(None).view(),
+        )
+        .expect("parse");
+        let listed = ListMultipartUploads::apply(&env, list).await.expect("list");
+        assert_eq!(listed.page.entries.len(), 1);
+        let rendered = body_text(&ListMultipartUploads::render(listed, Dialect::Cos));
+        assert!(rendered.contains(&format!("<UploadId>{}</UploadId>", created.upload_id)));
+        let upload = UploadRef {
+            key: "k".into(),
+            upload_id: created.upload_id.clone(),
+        };
+        let parts = ListParts::apply(
+            &env,
+            ListPartsInput {
+                upload: upload.clone(),
+                marker: 0,
+                max: 1000,
+                url_encoded: false,
+            },
+        )
+        .await
+        .expect("parts");
+        assert!(parts.parts.is_empty() && !parts.truncated);
+        AbortMultipartUpload::apply(&env, upload.clone())
+            .await
+            .expect("abort");
+        assert_eq!(
+            code(AbortMultipartUpload::apply(&env, upload).await),
+            Some(ErrorCode::NoSuchUpload)
+        );
+        // An unknown upload is answered NoSuchUpload before its document is judged.
+        let complete = CompleteMultipartUpload::parse(
+            &req("CompleteMultipartUpload", Dialect::S3)
+                .q("uploadId", "nope")
+                .body(b"junk")
+                .view(),
+        )
+        .expect("parse");
+        assert_eq!(
+            code(CompleteMultipartUpload::apply(&env, complete).await),
+            Some(ErrorCode::NoSuchUpload)
+        );
+    }
 
     #[test]
     fn parses_complete_bodies() {

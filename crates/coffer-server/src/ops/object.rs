@@ -475,3 +475,319 @@ impl Op for GetObjectAcl {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Resources;
+    use crate::ops::op::testing::{body_text, code, header, req, version, TempEnv};
+    use coffer_store::model::{Acl, BucketRecord};
+
+    #[test]
+    fn parses_put_object() {
+        let r = req("PutObject", Dialect::Cos)
+            .h("Content-Type", "text/plain")
+            .h("x-cos-meta-a", " 1 ")
+            .h("x-cos-meta-A", "2")
+            .h("x-amz-meta-ignored", "x")
+            .h("x-cos-storage-class", "standard_ia")
+            .h("If-None-Match", "*")
+            .h("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==")
+            .h("x-cos-traffic-limit", "819200");
+        let input = PutObject::parse(&r.view()).expect("parse");
+        assert_eq!(input.key, "k");
+        let attributes = &input.attributes;
+        assert_eq!(
+            attributes.content.content_type.as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(
+            attributes.user_metadata,
+            vec![("a".to_string(), b"1,2".to_vec())]
+        );
+        assert_eq!(attributes.storage_class, "STANDARD_IA");
+        assert_eq!(attributes.acl.canned, "default");
+        assert_eq!(input.condition.if_none_match.as_deref(), Some("*"));
+        assert_eq!(input.staging.traffic_limit, Some(819_200));
+        assert!(input.staging.content_md5.is_some());
+        let s3 = PutObject::parse(&req("PutObject", Dialect::S3).view()).expect("s3");
+        assert_eq!(s3.attributes.acl.canned, "private");
+        for (name, value, expected) in [
+            ("Content-MD5", "nope", ErrorCode::InvalidDigest),
+            ("x-cos-traffic-limit", "1", ErrorCode::InvalidArgument),
+            (
+                "x-cos-storage-class",
+                "COLD",
+                ErrorCode::InvalidStorageClass,
+            ),
+            ("x-cos-acl", "everyone", ErrorCode::InvalidArgument),
+            (
+                "x-cos-server-side-encryption",
+                "AES256",
+                ErrorCode::NotImplemented,
+            ),
+            ("x-cos-tagging", "a=b", ErrorCode::NotImplemented),
+            (
+                "x-cos-meta-big",
+                &"x".repeat(9000),
+                ErrorCode::InvalidArgument,
+            ),
+        ] {
+            let r = req("PutObject", Dialect::Cos).h(name, value);
+            assert_eq!(code(PutObject::parse(&r.view())), Some(expected), "{name}");
+        }
+        let empty_key = req("PutObject", Dialect::S3).key(Some(""));
+        assert_eq!(
+            code(PutObject::parse(&empty_key.view())),
+            Some(ErrorCode::InvalidURI)
+        );
+    }
+
+    #[test]
+    fn renders_put_object() {
+        let output = PutObjectOutput {
+            etag: "\"e\"".into(),
+            crc64: 42,
+            checksum: Some(ObjectChecksum::full_object(
+                coffer_proto::checksum::ChecksumAlgorithm::Crc32,
+                vec![0, 0, 0, 1],
+            )),
+        };
+        let cos = PutObject::render(output.clone(), Dialect::Cos);
+        assert_eq!(header(&cos, "ETag"), Some("\"e\""));
+        assert_eq!(header(&cos, "x-cos-hash-crc64ecma"), Some("42"));
+        assert_eq!(header(&cos, "x-amz-checksum-crc32"), None);
+        let s3 = PutObject::render(output, Dialect::S3);
+        assert_eq!(header(&s3, "x-cos-hash-crc64ecma"), None);
+        assert_eq!(header(&s3, "x-amz-checksum-crc32"), Some("AAAAAQ=="));
+        assert_eq!(header(&s3, "x-amz-checksum-type"), Some("FULL_OBJECT"));
+    }
+
+    #[test]
+    fn parses_get_object() {
+        let r = req("GetObject", Dialect::S3)
+            .q("response-content-type", "a/b")
+            .q("response-expires", "never")
+            .h("Range", "bytes=0-1")
+            .h("If-Match", "\"e\"")
+            .h("x-amz-checksum-mode", "enabled");
+        let input = GetObject::parse(&r.view()).expect("parse");
+        assert!(!input.head);
+        assert_eq!(input.overrides.content_type.as_deref(), Some("a/b"));
+        assert_eq!(input.overrides.expires.as_deref(), Some("never"));
+        assert_eq!(
+            input.range,
+            Some(ByteRange::FromTo {
+                first: 0,
+                last: Some(1)
+            })
+        );
+        assert_eq!(input.conditions.if_match.as_deref(), Some("\"e\""));
+        assert!(input.checksum_mode);
+        // A COS request does not see x-amz-* headers.
+        let cos = req("HeadObject", Dialect::Cos).h("x-amz-checksum-mode", "ENABLED");
+        let input = HeadObject::parse(&cos.view()).expect("cos");
+        assert!(input.head && !input.checksum_mode);
+        // An unparseable Range is ignored (the whole object), as HTTP says.
+        let junk = req("GetObject", Dialect::S3).h("Range", "lines=1-2");
+        assert_eq!(GetObject::parse(&junk.view()).expect("junk").range, None);
+        let part = req("GetObject", Dialect::S3).q("partNumber", "3");
+        assert_eq!(
+            GetObject::parse(&part.view()).expect("part").part_number,
+            Some(3)
+        );
+        let cases = [
+            (
+                req("GetObject", Dialect::S3).q("versionId", "v1"),
+                ErrorCode::NoSuchVersion,
+            ),
+            (
+                req("GetObject", Dialect::S3).q("partNumber", "0"),
+                ErrorCode::InvalidArgument,
+            ),
+            (
+                req("GetObject", Dialect::S3).q("partNumber", "10001"),
+                ErrorCode::InvalidArgument,
+            ),
+            (
+                req("GetObject", Dialect::S3)
+                    .q("partNumber", "1")
+                    .h("Range", "bytes=0-1"),
+                ErrorCode::InvalidRequest,
+            ),
+            (
+                req("GetObject", Dialect::Cos).h("x-cos-traffic-limit", "x"),
+                ErrorCode::InvalidArgument,
+            ),
+        ];
+        for (r, expected) in cases {
+            assert_eq!(code(GetObject::parse(&r.view())), Some(expected), "{r:?}");
+        }
+        let null = req("GetObject", Dialect::S3).q("versionId", "null");
+        assert!(GetObject::parse(&null.view()).is_ok());
+    }
+
+    fn content(version: &ObjectVersion, status: u16, start: u64, len: u64) -> GetObjectOutput<'_> {
+        GetObjectOutput::Content(Box::new(ObjectContent {
+            version,
+            status,
+            start,
+            len,
+            part: None,
+            overrides: ResponseOverrides::default(),
+            checksum_mode: false,
+            reader: None,
+        }))
+    }
+
+    #[test]
+    fn renders_get_and_head() {
+        let mut object = version("\"e\"", 10);
+        object.attributes.user_metadata = vec![("a".into(), b"1".to_vec())];
+        let not_modified = GetObject::render(GetObjectOutput::NotModified(&object), Dialect::S3);
+        assert_eq!(not_modified.status, 304);
+        assert_eq!(header(&not_modified, "ETag"), Some("\"e\""));
+        assert_eq!(
+            header(&not_modified, "Last-Modified"),
+            Some("Thu, 01 Jan 1970 00:00:00 GMT")
+        );
+        assert_eq!(not_modified.content_length_override, Some(0));
+        let cos = HeadObject::render(content(&object, 200, 0, 10), Dialect::Cos);
+        assert_eq!(cos.status, 200);
+        assert_eq!(
+            header(&cos, "Content-Type"),
+            Some("application/octet-stream")
+        );
+        assert_eq!(header(&cos, "x-cos-meta-a"), Some("1"));
+        assert_eq!(header(&cos, "x-cos-hash-crc64ecma"), Some("7"));
+        assert_eq!(header(&cos, "x-cos-storage-class"), Some("STANDARD"));
+        assert_eq!(cos.content_length_override, Some(10));
+        let s3 = HeadObject::render(content(&object, 206, 2, 3), Dialect::S3);
+        assert_eq!(header(&s3, "Content-Type"), Some("binary/octet-stream"));
+        assert_eq!(header(&s3, "Content-Range"), Some("bytes 2-4/10"));
+        assert_eq!(header(&s3, "x-amz-meta-a"), Some("1"));
+        assert_eq!(header(&s3, "x-amz-storage-class"), None);
+        assert_eq!(header(&s3, "Accept-Ranges"), Some("bytes"));
+        let names: Vec<&str> = s3.headers.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(
+            names,
+            [
+                "Content-Type",
+                "ETag",
+                "Last-Modified",
+                "Accept-Ranges",
+                "x-amz-meta-a",
+                "Content-Range"
+            ]
+        );
+        let mut overridden = content(&object, 200, 0, 10);
+        if let GetObjectOutput::Content(c) = &mut overridden {
+            c.overrides.content_type = Some("a/b".into());
+            c.overrides.cache_control = Some("no-cache".into());
+        }
+        let response = GetObject::render(overridden, Dialect::S3);
+        assert_eq!(header(&response, "Content-Type"), Some("a/b"));
+        assert_eq!(header(&response, "Cache-Control"), Some("no-cache"));
+    }
+
+    #[test]
+    fn renders_object_acl() {
+        let acl = Acl {
+            canned: "default".into(),
+            grants: Vec::new(),
+        };
+        let view = AclView {
+            owner_uin: "2",
+            acl: &acl,
+            bucket_owner: "1",
+        };
+        let cos = GetObjectAcl::render(view, Dialect::Cos);
+        assert_eq!(header(&cos, "x-cos-acl"), Some("default"));
+        assert!(body_text(&cos).contains("<ID>qcs::cam::uin/2:uin/2</ID>"));
+        let s3 = GetObjectAcl::render(view, Dialect::S3);
+        assert_eq!(header(&s3, "x-cos-acl"), None);
+        assert_eq!(DeleteObject::render((), Dialect::S3).status, 204);
+    }
+
+    #[tokio::test]
+    async fn applies_conditions_and_ranges() {
+        let temp = TempEnv::new().await;
+        let mut resources = Resources {
+            object: Some(version("\"e\"", 10)),
+            ..Resources::default()
+        };
+        let head = |r: crate::ops::op::testing::Req| HeadObject::parse(&r.view()).expect("parse");
+        let env = temp.env(&resources);
+        let current = head(req("HeadObject", Dialect::S3).h("If-None-Match", "\"e\""));
+        assert!(matches!(
+            HeadObject::apply(&env, current).await,
+            Ok(GetObjectOutput::NotModified(_))
+        ));
+        let failed = head(req("HeadObject", Dialect::S3).h("If-Match", "\"x\""));
+        assert_eq!(
+            code(HeadObject::apply(&env, failed).await),
+            Some(ErrorCode::PreconditionFailed)
+        );
+        let range = head(req("HeadObject", Dialect::S3).h("Range", "bytes=-3"));
+        match HeadObject::apply(&env, range).await {
+            Ok(GetObjectOutput::Content(c)) => {
+                assert_eq!((c.status, c.start, c.len), (206, 7, 3));
+                assert!(c.reader.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        let beyond = head(req("HeadObject", Dialect::S3).h("Range", "bytes=10-"));
+        let error = HeadObject::apply(&env, beyond).await.expect_err("416");
+        assert_eq!(error.code, ErrorCode::InvalidRange);
+        assert_eq!(
+            error.headers,
+            vec![("Content-Range", "bytes */10".to_string())]
+        );
+        let part = head(req("HeadObject", Dialect::S3).q("partNumber", "2"));
+        assert_eq!(
+            code(HeadObject::apply(&env, part).await),
+            Some(ErrorCode::InvalidPartNumber)
+        );
+        if let Some(object) = &mut resources.object {
+            object.attributes.storage_class = "ARCHIVE".into();
+        }
+        let env = temp.env(&resources);
+        let get = GetObject::parse(&req("GetObject", Dialect::S3).view()).expect("parse");
+        assert_eq!(
+            code(GetObject::apply(&env, get).await),
+            Some(ErrorCode::InvalidObjectState)
+        );
+        let head_archived = head(req("HeadObject", Dialect::S3));
+        assert!(HeadObject::apply(&env, head_archived).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn deletes_idempotently() {
+        let temp = TempEnv::new().await;
+        let bucket = temp
+            .store
+            .create_bucket(BucketRecord {
+                name: "b-1250000000".into(),
+                id: 0,
+                owner_uin: "1".into(),
+                region: "ap-guangzhou".into(),
+                created_ms: 0,
+                acl: Acl::default(),
+            })
+            .await
+            .expect("bucket");
+        let resources = Resources {
+            bucket: Some(bucket),
+            ..Resources::default()
+        };
+        let env = temp.env(&resources);
+        DeleteObject::apply(&env, "missing".into())
+            .await
+            .expect("idempotent");
+        let versioned = req("DeleteObject", Dialect::S3).q("versionId", "v");
+        assert_eq!(
+            code(DeleteObject::parse(&versioned.view())),
+            Some(ErrorCode::NoSuchVersion)
+        );
+    }
+}
