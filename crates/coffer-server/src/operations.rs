@@ -11,7 +11,7 @@ use crate::access::{Access, Permission};
 use crate::context::Ctx;
 use crate::error::ApiResult;
 use crate::http::Response;
-use crate::ops::op::{handler, stream_handler};
+use crate::ops::op::{handler, stream_handler, OpRequest};
 use crate::ops::{admin, attributes, bucket, copy, delete_many, list, multipart, object, service};
 use crate::payload::Payload;
 use coffer_proto::ErrorCode;
@@ -73,8 +73,22 @@ pub const MAX_JSON_BODY: usize = 64 << 10;
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + Send + 'a>>;
 
-/// A handler: the request's context (authorized resources included) and its body.
-pub type Handler = for<'a, 'r, 'b> fn(&'a Ctx, &'a mut Payload<'r, 'b>) -> HandlerFuture<'a>;
+/// Runs an operation: the request's context (authorized resources included) and its body.
+pub type RunFn = for<'a, 'r, 'b> fn(&'a Ctx, &'a mut Payload<'r, 'b>) -> HandlerFuture<'a>;
+
+/// An operation's parse alone, its input discarded: what a request view is refused with,
+/// without a store (fuzz targets and tests).
+pub type ParseFn = fn(&OpRequest<'_>) -> ApiResult<()>;
+
+/// An operation's implementation, made by [`crate::ops::op::handler`] (or
+/// [`crate::ops::op::stream_handler`]) from its type.
+#[derive(Debug, Clone, Copy)]
+pub struct Handler {
+    /// Parse → apply → render.
+    pub run: RunFn,
+    /// Parse only.
+    pub parse: ParseFn,
+}
 
 /// One operation of the protocol.
 #[derive(Debug)]
@@ -149,7 +163,10 @@ const BASE: Operation = Operation {
     cos_unsigned_filters: false,
     body: Body::Empty,
     checksum_headers: ChecksumHeaders::Body,
-    handler: not_implemented,
+    handler: Handler {
+        run: not_implemented,
+        parse: |_| Err(ErrorCode::NotImplemented.into()),
+    },
 };
 
 /// The handler of [`BASE`]: every entry names its own.

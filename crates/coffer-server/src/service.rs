@@ -289,7 +289,7 @@ async fn run(ctx: &Ctx, body: &mut RequestBody<'_>) -> ApiResult<Response> {
         ChecksumHeaders::Object => None,
     };
     let mut payload = Payload::new(body, ctx.payload_check.clone(), decoded_length, checksum);
-    (ctx.operation.handler)(ctx, &mut payload).await
+    (ctx.operation.handler.run)(ctx, &mut payload).await
 }
 
 /// The one host a request is addressed to *and* signed for: its Host header, or — only when

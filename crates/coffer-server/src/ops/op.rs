@@ -180,12 +180,18 @@ pub trait StreamOp {
 
 /// The [`Handler`] of an [`Op`]: reads the declared document, parses, applies, renders.
 pub const fn handler<O: Op>() -> Handler {
-    run_op::<O>
+    Handler {
+        run: run_op::<O>,
+        parse: |request| O::parse(request).map(drop),
+    }
 }
 
 /// The [`Handler`] of a [`StreamOp`].
 pub const fn stream_handler<O: StreamOp>() -> Handler {
-    run_stream_op::<O>
+    Handler {
+        run: run_stream_op::<O>,
+        parse: |request| O::parse(request).map(drop),
+    }
 }
 
 fn run_op<'a, 'r, 'b, O: Op>(ctx: &'a Ctx, payload: &'a mut Payload<'r, 'b>) -> HandlerFuture<'a> {
