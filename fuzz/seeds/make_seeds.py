@@ -261,7 +261,38 @@ def pipeline_signed():
         write("pipeline_signed", str(i), bytes(rng.getrandbits(8) for _ in range(n)))
 
 
+def op_parse():
+    # Byte 0 picks the operation (the table has 26), byte 1 the dialect (even: COS, odd: S3).
+    common = lines(
+        "?prefix=a/", "?delimiter=/", "?marker=a", "?max-keys=10", "?encoding-type=url",
+        "?list-type=2", "?continuation-token=YQ", "?start-after=a", "?fetch-owner=true",
+        "?uploadId=u1", "?partNumber=2", "?part-number-marker=1", "?max-parts=5",
+        "?max-uploads=3", "?key-marker=k", "?upload-id-marker=u", "?versionId=null",
+        "?max-buckets=2", "?create-time=1700000000", "?range=gt",
+        "?response-content-type=text/plain",
+        "Content-Type: text/plain", "Content-MD5: 1B2M2Y8AsgTpgAmY7PhCfg==",
+        "Range: bytes=0-9", "If-None-Match: *", "x-cos-acl: public-read",
+        "x-amz-acl: private", "x-cos-meta-a: 1", "x-amz-meta-a: 1",
+        "x-cos-storage-class: STANDARD_IA", "x-amz-checksum-algorithm: CRC32",
+        "x-amz-checksum-mode: ENABLED", "x-amz-object-attributes: ETag,ObjectSize",
+        "x-amz-copy-source-range: bytes=0-4", "x-cos-metadata-directive: Replaced",
+        "x-cos-traffic-limit: 819200")
+    bodies = {
+        "delete": "<Delete><Object><Key>a</Key></Object></Delete>",
+        "complete": "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>",
+        "config": "<CreateBucketConfiguration/>",
+        "account": '{"secret_id":"AK","secret_key":"s","appid":"1250000000","uin":"1"}',
+    }
+    for op in range(26):
+        for dialect in (0, 1):
+            write("op_parse", f"{op}-{dialect}", bytes([op, dialect]))
+            write("op_parse", f"{op}-{dialect}-common", bytes([op, dialect]) + common.encode())
+        for name, body in bodies.items():
+            write("op_parse", f"{op}-{name}", bytes([op, 1]) + (common + "\n\n" + body).encode())
+
+
 def main():
+    op_parse()
     auth_cos()
     auth_sigv4()
     auth_sigv2()

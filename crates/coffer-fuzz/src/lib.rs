@@ -19,6 +19,7 @@ pub mod copy_source;
 pub mod http_chunked;
 pub mod http_head;
 pub mod names;
+pub mod op_parse;
 pub mod pipeline;
 pub mod pipeline_signed;
 pub mod query;
@@ -72,6 +73,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "xml_bodies",
         run: xml_bodies::run,
+    },
+    Target {
+        name: "op_parse",
+        run: op_parse::run,
     },
     Target {
         name: "copy_source",

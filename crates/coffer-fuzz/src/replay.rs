@@ -102,6 +102,7 @@ mod tests {
         aws_chunked,
         xml,
         xml_bodies,
+        op_parse,
         copy_source,
         range,
         query,

@@ -107,8 +107,9 @@ pub fn header_refs(request: &Request) -> Vec<(&str, &[u8])> {
 
 /// The dialect of a request that uses `scheme` (see
 /// [`coffer_proto::auth::detect_scheme`]), decided before (and whatever the outcome of)
-/// authentication.
-pub fn dialect_of(scheme: AuthScheme, request: &Request) -> Dialect {
+/// authentication. `authority` is the authority of an absolute-form target as sent (it
+/// wins over the Host header here).
+pub fn dialect_of(scheme: AuthScheme, request: &Request, authority: Option<&str>) -> Dialect {
     match scheme {
         AuthScheme::SigV4Header | AuthScheme::SigV4Query | AuthScheme::SigV2 => Dialect::S3,
         AuthScheme::CosHeader | AuthScheme::CosQuery => Dialect::Cos,
@@ -123,9 +124,7 @@ pub fn dialect_of(scheme: AuthScheme, request: &Request) -> Dialect {
                 .any(|(n, _)| n.len() > 6 && n[..6].eq_ignore_ascii_case("x-cos-"));
             // Without vendor headers, a COS host name (what COS SDKs and presigned COS URLs
             // use) means COS; anything else (IP, localhost, S3 endpoints) means S3.
-            let authority = request
-                .authority
-                .as_deref()
+            let authority = authority
                 .or_else(|| request.header_str("host"))
                 .unwrap_or_default();
             let host = crate::addressing::strip_port(authority).to_ascii_lowercase();

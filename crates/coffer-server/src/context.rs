@@ -1,17 +1,18 @@
-//! Everything a handler knows about the request it answers. A handler sees only what the
-//! pipeline verified: the query parameters its operation declares (each covered by the
-//! signature where the scheme can cover it), headers of the request's own dialect, and the
-//! records authorization loaded.
+//! Everything the pipeline knows about the request it answers. An operation sees only what
+//! the pipeline verified, through two views made here: its parse an [`OpRequest`] (the query
+//! parameters its operation declares, each covered by the signature where the scheme can
+//! cover it, and headers of the request's own dialect), its apply an [`Env`] (the store and
+//! the records authorization loaded).
 
 use crate::access::Resources;
 use crate::addressing::Target;
 use crate::auth::PayloadCheck;
-use crate::error::{ApiError, ApiResult};
 use crate::http::Request;
 use crate::operations::Operation;
+use crate::ops::op::{Env, OpRequest};
 use crate::state::AppState;
-use coffer_proto::{Dialect, ErrorCode};
-use coffer_store::model::{AccountRecord, BucketRecord, ObjectVersion};
+use coffer_proto::Dialect;
+use coffer_store::model::AccountRecord;
 use std::sync::Arc;
 
 /// One request being handled.
@@ -40,20 +41,6 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A query parameter's value. Only parameters the operation declares are visible; asking
-    /// for another is a bug in the declaration (caught by tests in debug builds).
-    pub fn param(&self, name: &str) -> Option<&str> {
-        debug_assert!(
-            self.operation.reads_param(name),
-            "{} reads the undeclared parameter {name}",
-            self.operation.name
-        );
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// A header as trimmed text. Headers of the other dialect's vendor family (`x-amz-*` in
     /// a COS request, `x-cos-*` in an S3 one) are invisible: the signature rules cover only
     /// the request's own family.
@@ -74,47 +61,28 @@ impl Ctx {
             .map(|(name, value)| (name.as_str(), value.as_slice()))
     }
 
-    /// A vendor header of the request's dialect: `suffix` is the part after `x-cos-` (COS)
-    /// or `x-amz-` (S3).
-    pub fn vendor_header(&self, suffix: &str) -> Option<&str> {
-        self.header(&format!("{}{suffix}", self.dialect.prefix()))
+    /// The view an operation's parse takes, with `body` as its document.
+    pub fn op_request<'a>(&'a self, body: &'a [u8]) -> OpRequest<'a> {
+        OpRequest {
+            operation: self.operation,
+            method: &self.request.method,
+            dialect: self.dialect,
+            bucket: self.target.bucket.as_deref(),
+            key: self.target.key.as_deref(),
+            query: &self.query,
+            headers: &self.request.headers,
+            body,
+        }
     }
 
-    /// The bucket name (routing guarantees one for bucket and object operations).
-    pub fn bucket_name(&self) -> ApiResult<&str> {
-        self.target
-            .bucket
-            .as_deref()
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest))
-    }
-
-    /// The addressed bucket, as authorization loaded it.
-    pub fn bucket(&self) -> ApiResult<&BucketRecord> {
-        self.resources
-            .bucket
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest))
-    }
-
-    /// The addressed object's current version, as authorization loaded it.
-    pub fn object(&self) -> ApiResult<&ObjectVersion> {
-        self.resources
-            .object
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::NoSuchKey))
-    }
-
-    /// The object key.
-    pub fn key(&self) -> ApiResult<&str> {
-        self.target
-            .key
-            .as_deref()
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidURI))
-    }
-
-    /// The caller's uin, or an empty string for anonymous requests.
-    pub fn caller_uin(&self) -> &str {
-        self.caller.as_ref().map_or("", |c| c.uin.as_str())
+    /// What an operation's apply works with.
+    pub fn env(&self) -> Env<'_> {
+        Env {
+            store: &self.state.store,
+            config: &self.state.config,
+            caller: self.caller.as_ref(),
+            resources: &self.resources,
+        }
     }
 
     /// The `<Resource>` of error documents: host and path for COS, the path for S3.

@@ -3,8 +3,9 @@
 //! The path of a request: [`http`] parses it and owns the connection; [`service`] assigns a
 //! request id, resolves bucket and key ([`addressing`]), authenticates ([`auth`]), routes
 //! to one of the declared [`operations`], checks that the signature covers what the
-//! operation reads, authorizes from its declaration ([`access`]) and runs its handler
-//! ([`ops`]), which calls the store and renders the answer. Errors become the dialect's
+//! operation reads, authorizes from its declaration ([`access`]) and runs the operation
+//! ([`ops`]): parse the request into a typed input, apply it to the store, render the typed
+//! output. Errors become the dialect's
 //! `<Error>` document ([`error`]).
 //!
 //! Architecture invariant: handlers hold no SQL and no file paths; the store knows no HTTP.

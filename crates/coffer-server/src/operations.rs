@@ -4,12 +4,14 @@
 //! takes, and its handler. Routing ([`route`]), signature coverage
 //! ([`crate::auth::check_coverage`]) and authorization ([`crate::access::authorize`]) all
 //! read this table and nothing else: adding an operation means adding one entry and one
-//! handler.
+//! type implementing [`crate::ops::op::Op`] (parse → apply → render), named in the entry
+//! as `handler: handler::<TheOperation>()`.
 
 use crate::access::{Access, Permission};
 use crate::context::Ctx;
 use crate::error::ApiResult;
 use crate::http::Response;
+use crate::ops::op::{handler, stream_handler, OpRequest};
 use crate::ops::{admin, attributes, bucket, copy, delete_many, list, multipart, object, service};
 use crate::payload::Payload;
 use coffer_proto::ErrorCode;
@@ -71,8 +73,22 @@ pub const MAX_JSON_BODY: usize = 64 << 10;
 /// The future a handler returns.
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + Send + 'a>>;
 
-/// A handler: the request's context (authorized resources included) and its body.
-pub type Handler = for<'a, 'r, 'b> fn(&'a Ctx, &'a mut Payload<'r, 'b>) -> HandlerFuture<'a>;
+/// Runs an operation: the request's context (authorized resources included) and its body.
+pub type RunFn = for<'a, 'r, 'b> fn(&'a Ctx, &'a mut Payload<'r, 'b>) -> HandlerFuture<'a>;
+
+/// An operation's parse alone, its input discarded: what a request view is refused with,
+/// without a store (fuzz targets and tests).
+pub type ParseFn = fn(&OpRequest<'_>) -> ApiResult<()>;
+
+/// An operation's implementation, made by [`crate::ops::op::handler`] (or
+/// [`crate::ops::op::stream_handler`]) from its type.
+#[derive(Debug, Clone, Copy)]
+pub struct Handler {
+    /// Parse → apply → render.
+    pub run: RunFn,
+    /// Parse only.
+    pub parse: ParseFn,
+}
 
 /// One operation of the protocol.
 #[derive(Debug)]
@@ -134,25 +150,6 @@ fn matches(list: &[&str], name: &str) -> bool {
     })
 }
 
-/// Wraps an async handler function into a [`Handler`] pointer.
-macro_rules! handler {
-    (|$ctx:ident, $payload:ident| $call:expr) => {{
-        fn adapter<'a, 'r, 'b>(
-            $ctx: &'a Ctx,
-            $payload: &'a mut Payload<'r, 'b>,
-        ) -> HandlerFuture<'a> {
-            Box::pin(async move { $call.await })
-        }
-        adapter as Handler
-    }};
-    (|$ctx:ident| $call:expr) => {{
-        fn adapter<'a, 'r, 'b>($ctx: &'a Ctx, _: &'a mut Payload<'r, 'b>) -> HandlerFuture<'a> {
-            Box::pin(async move { $call.await })
-        }
-        adapter as Handler
-    }};
-}
-
 /// The defaults of an entry; each entry overrides what differs.
 const BASE: Operation = Operation {
     name: "",
@@ -166,8 +163,16 @@ const BASE: Operation = Operation {
     cos_unsigned_filters: false,
     body: Body::Empty,
     checksum_headers: ChecksumHeaders::Body,
-    handler: handler!(|_ctx| async { Err(ErrorCode::NotImplemented.into()) }),
+    handler: Handler {
+        run: not_implemented,
+        parse: |_| Err(ErrorCode::NotImplemented.into()),
+    },
 };
+
+/// The handler of [`BASE`]: every entry names its own.
+fn not_implemented<'a>(_: &'a Ctx, _: &'a mut Payload<'_, '_>) -> HandlerFuture<'a> {
+    Box::pin(async { Err(ErrorCode::NotImplemented.into()) })
+}
 
 const LIST_FILTERS: &[&str] = &["prefix", "delimiter", "marker", "max-keys", "encoding-type"];
 
@@ -193,7 +198,7 @@ pub static OPERATIONS: &[Operation] = &[
             "tagvalue",
         ],
         cos_unsigned_filters: true,
-        handler: handler!(|ctx| service::list_buckets(ctx)),
+        handler: handler::<service::ListBuckets>(),
         ..BASE
     },
     // ---- bucket ----
@@ -202,7 +207,7 @@ pub static OPERATIONS: &[Operation] = &[
         scope: Scope::Bucket,
         selector: &["acl"],
         access: Access::Bucket(Permission::ReadAcp),
-        handler: handler!(|ctx| bucket::get_bucket_acl(ctx)),
+        handler: handler::<bucket::GetBucketAcl>(),
         ..BASE
     },
     Operation {
@@ -210,7 +215,7 @@ pub static OPERATIONS: &[Operation] = &[
         scope: Scope::Bucket,
         selector: &["location"],
         access: Access::Bucket(Permission::Owner),
-        handler: handler!(|ctx| bucket::get_location(ctx)),
+        handler: handler::<bucket::GetBucketLocation>(),
         ..BASE
     },
     Operation {
@@ -226,7 +231,7 @@ pub static OPERATIONS: &[Operation] = &[
             "max-uploads",
             "encoding-type",
         ],
-        handler: handler!(|ctx| multipart::list_uploads(ctx)),
+        handler: handler::<multipart::ListMultipartUploads>(),
         ..BASE
     },
     Operation {
@@ -244,7 +249,7 @@ pub static OPERATIONS: &[Operation] = &[
             "start-after",
             "fetch-owner",
         ],
-        handler: handler!(|ctx| list::list_objects_v2(ctx)),
+        handler: handler::<list::ListObjectsV2>(),
         ..BASE
     },
     Operation {
@@ -252,7 +257,7 @@ pub static OPERATIONS: &[Operation] = &[
         scope: Scope::Bucket,
         access: Access::Bucket(Permission::Read),
         filters: LIST_FILTERS,
-        handler: handler!(|ctx| list::list_objects(ctx)),
+        handler: handler::<list::ListObjects>(),
         ..BASE
     },
     Operation {
@@ -260,7 +265,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "HEAD",
         scope: Scope::Bucket,
         access: Access::Bucket(Permission::Read),
-        handler: handler!(|ctx| bucket::head_bucket(ctx)),
+        handler: handler::<bucket::HeadBucket>(),
         ..BASE
     },
     Operation {
@@ -269,7 +274,7 @@ pub static OPERATIONS: &[Operation] = &[
         scope: Scope::Bucket,
         access: Access::Authenticated,
         body: Body::Document(MAX_XML_BODY),
-        handler: handler!(|ctx, payload| bucket::create_bucket(ctx, payload)),
+        handler: handler::<bucket::CreateBucket>(),
         ..BASE
     },
     Operation {
@@ -277,7 +282,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "DELETE",
         scope: Scope::Bucket,
         access: Access::Bucket(Permission::Owner),
-        handler: handler!(|ctx| bucket::delete_bucket(ctx)),
+        handler: handler::<bucket::DeleteBucket>(),
         ..BASE
     },
     Operation {
@@ -287,7 +292,7 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["delete"],
         access: Access::Bucket(Permission::Write),
         body: Body::Document(MAX_XML_BODY),
-        handler: handler!(|ctx, payload| delete_many::delete_objects(ctx, payload)),
+        handler: handler::<delete_many::DeleteObjects>(),
         ..BASE
     },
     // ---- object ----
@@ -296,7 +301,7 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["acl"],
         access: Access::Object(Permission::ReadAcp),
         params: &["versionId"],
-        handler: handler!(|ctx| object::get_object_acl(ctx)),
+        handler: handler::<object::GetObjectAcl>(),
         ..BASE
     },
     Operation {
@@ -304,7 +309,7 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["attributes"],
         access: Access::Object(Permission::Read),
         params: &["versionId"],
-        handler: handler!(|ctx| attributes::get_object_attributes(ctx)),
+        handler: handler::<attributes::GetObjectAttributes>(),
         ..BASE
     },
     Operation {
@@ -312,14 +317,14 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["uploadId"],
         access: Access::Bucket(Permission::Read),
         filters: &["max-parts", "part-number-marker", "encoding-type"],
-        handler: handler!(|ctx| multipart::list_parts(ctx)),
+        handler: handler::<multipart::ListParts>(),
         ..BASE
     },
     Operation {
         name: "GetObject",
         access: Access::Object(Permission::Read),
         params: &["versionId", "response-*", "partNumber"],
-        handler: handler!(|ctx| object::get_object(ctx, false)),
+        handler: handler::<object::GetObject>(),
         ..BASE
     },
     Operation {
@@ -327,7 +332,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "HEAD",
         access: Access::Object(Permission::Read),
         params: &["versionId", "response-*", "partNumber"],
-        handler: handler!(|ctx| object::get_object(ctx, true)),
+        handler: handler::<object::HeadObject>(),
         ..BASE
     },
     Operation {
@@ -336,7 +341,7 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["partNumber", "uploadId"],
         copy_source: CopySource::Required,
         access: Access::Bucket(Permission::Write),
-        handler: handler!(|ctx| multipart::upload_part_copy(ctx)),
+        handler: handler::<multipart::UploadPartCopy>(),
         ..BASE
     },
     Operation {
@@ -345,7 +350,7 @@ pub static OPERATIONS: &[Operation] = &[
         selector: &["partNumber", "uploadId"],
         access: Access::Bucket(Permission::Write),
         body: Body::Stream,
-        handler: handler!(|ctx, payload| multipart::upload_part(ctx, payload)),
+        handler: stream_handler::<multipart::UploadPart>(),
         ..BASE
     },
     Operation {
@@ -353,7 +358,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "PUT",
         copy_source: CopySource::Required,
         access: Access::Bucket(Permission::Write),
-        handler: handler!(|ctx| copy::copy_object(ctx)),
+        handler: handler::<copy::CopyObject>(),
         ..BASE
     },
     Operation {
@@ -361,7 +366,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "PUT",
         access: Access::Bucket(Permission::Write),
         body: Body::Stream,
-        handler: handler!(|ctx, payload| object::put_object(ctx, payload)),
+        handler: stream_handler::<object::PutObject>(),
         ..BASE
     },
     Operation {
@@ -369,7 +374,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "DELETE",
         selector: &["uploadId"],
         access: Access::Bucket(Permission::Write),
-        handler: handler!(|ctx| multipart::abort(ctx)),
+        handler: handler::<multipart::AbortMultipartUpload>(),
         ..BASE
     },
     Operation {
@@ -377,7 +382,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "DELETE",
         access: Access::Bucket(Permission::Write),
         params: &["versionId"],
-        handler: handler!(|ctx| object::delete_object(ctx)),
+        handler: handler::<object::DeleteObject>(),
         ..BASE
     },
     Operation {
@@ -385,7 +390,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "POST",
         selector: &["uploads"],
         access: Access::Bucket(Permission::Write),
-        handler: handler!(|ctx| multipart::create(ctx)),
+        handler: handler::<multipart::CreateMultipartUpload>(),
         ..BASE
     },
     Operation {
@@ -395,7 +400,7 @@ pub static OPERATIONS: &[Operation] = &[
         access: Access::Bucket(Permission::Write),
         body: Body::Document(MAX_XML_BODY),
         checksum_headers: ChecksumHeaders::Object,
-        handler: handler!(|ctx, payload| multipart::complete(ctx, payload)),
+        handler: handler::<multipart::CompleteMultipartUpload>(),
         ..BASE
     },
     // ---- the admin API ----
@@ -403,7 +408,7 @@ pub static OPERATIONS: &[Operation] = &[
         name: "AdminRead",
         scope: Scope::Admin,
         access: Access::Admin,
-        handler: handler!(|ctx, payload| admin::handle(ctx, payload)),
+        handler: handler::<admin::AdminListUsers>(),
         ..BASE
     },
     Operation {
@@ -412,7 +417,7 @@ pub static OPERATIONS: &[Operation] = &[
         scope: Scope::Admin,
         access: Access::Admin,
         body: Body::Document(MAX_JSON_BODY),
-        handler: handler!(|ctx, payload| admin::handle(ctx, payload)),
+        handler: handler::<admin::AdminCreateUser>(),
         ..BASE
     },
     Operation {
@@ -420,7 +425,7 @@ pub static OPERATIONS: &[Operation] = &[
         method: "DELETE",
         scope: Scope::Admin,
         access: Access::Admin,
-        handler: handler!(|ctx, payload| admin::handle(ctx, payload)),
+        handler: handler::<admin::AdminDeleteUser>(),
         ..BASE
     },
 ];

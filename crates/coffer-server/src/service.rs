@@ -162,20 +162,21 @@ impl CofferHandler {
         let path = request.raw_path.clone();
         let raw_query = request.raw_query.clone();
         let query = Query::parse(&raw_query);
-        let scheme = detect_scheme(&RequestView::new(
-            &request.method,
-            "/",
-            &query,
-            &header_refs(&request),
-        ));
-        let dialect = dialect_of(scheme, &request);
+        // The host is settled before the header list is built (settling may add the Host
+        // header the signature covers); the dialect still reads the target's authority, as
+        // sent, and a settling error is answered in that dialect.
+        let authority = request.authority.clone();
+        let settled = settle_host(&mut request);
+        let headers = header_refs(&request);
+        let scheme = detect_scheme(&RequestView::new(&request.method, "/", &query, &headers));
+        let dialect = dialect_of(scheme, &request, authority.as_deref());
         let refuse = |error: ApiError, target: Option<&Target>| Refused {
             error,
             target: target.cloned(),
             path: path.clone(),
             dialect,
         };
-        let host = settle_host(&mut request).map_err(|e| refuse(e, None))?;
+        let host = settled.map_err(|e| refuse(e, None))?;
         let state = &self.state;
         let target = state
             .addressing
@@ -186,7 +187,6 @@ impl CofferHandler {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let headers = header_refs(&request);
         let view = RequestView::new(&request.method, &target.decoded_path, &query, &headers);
         let input = AuthInput {
             view: &view,
@@ -348,7 +348,7 @@ async fn run(ctx: &Ctx, body: &mut RequestBody<'_>) -> ApiResult<Response> {
         ChecksumHeaders::Object => None,
     };
     let mut payload = Payload::new(body, ctx.payload_check.clone(), decoded_length, checksum);
-    (ctx.operation.handler)(ctx, &mut payload).await
+    (ctx.operation.handler.run)(ctx, &mut payload).await
 }
 
 /// The one host a request is addressed to *and* signed for: its Host header, or — only when

@@ -5,12 +5,11 @@
 //! - `POST /-/admin/users` with a JSON account → 200 and the account as created.
 //! - `DELETE /-/admin/users/<secret id>` → 204.
 
-use crate::context::Ctx;
+use super::op::{Env, Op, OpRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Response, ResponseBody};
-use crate::payload::Payload;
 use bytes::Bytes;
-use coffer_proto::ErrorCode;
+use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::AccountRecord;
 use coffer_store::StoreError;
 
@@ -42,11 +41,20 @@ impl From<&AccountRecord> for AccountJson {
     }
 }
 
-fn json(status: u16, value: &impl serde::Serialize) -> ApiResult<Response> {
-    let body = serde_json::to_vec_pretty(value).map_err(ApiError::internal)?;
-    let mut response = Response::new(status).header("Content-Type", "application/json");
+fn json(value: &impl serde::Serialize) -> Response {
+    // Serializing plain strings and booleans cannot fail.
+    let body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut response = Response::new(200).header("Content-Type", "application/json");
     response.body = ResponseBody::Bytes(Bytes::from(body));
-    Ok(response)
+    response
+}
+
+/// The admin path (the key after `/-/`): `MethodNotAllowed` unless `accept` takes it.
+fn admin_path<'a, T>(
+    req: &OpRequest<'a>,
+    accept: impl FnOnce(&'a str) -> Option<T>,
+) -> ApiResult<T> {
+    accept(req.key.unwrap_or_default()).ok_or_else(|| ApiError::new(ErrorCode::MethodNotAllowed))
 }
 
 /// Parses and checks the JSON account of `POST /-/admin/users`: non-empty SecretId and
@@ -72,51 +80,182 @@ pub fn parse_account(body: &[u8]) -> ApiResult<AccountJson> {
     Ok(wanted)
 }
 
-/// Dispatches an admin request (`key` is the path after `/-/`).
-pub async fn handle(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Response> {
-    let path = ctx.target.key.as_deref().unwrap_or_default();
-    let store = &ctx.state.store;
-    match (ctx.request.method.as_str(), path) {
-        ("GET", "admin/users") => {
-            let accounts = store.meta().accounts().await?;
-            let list: Vec<AccountJson> = accounts.iter().map(AccountJson::from).collect();
-            json(200, &list)
+/// `GET /-/admin/users`: every account.
+#[derive(Debug)]
+pub struct AdminListUsers;
+
+impl Op for AdminListUsers {
+    type Input = ();
+    type Output<'a> = Vec<AccountJson>;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<()> {
+        admin_path(req, |path| (path == "admin/users").then_some(()))
+    }
+
+    async fn apply(env: &Env<'_>, (): ()) -> ApiResult<Vec<AccountJson>> {
+        let accounts = env.store.meta().accounts().await?;
+        Ok(accounts.iter().map(AccountJson::from).collect())
+    }
+
+    fn render(accounts: Vec<AccountJson>, _: Dialect) -> Response {
+        json(&accounts)
+    }
+}
+
+/// `POST /-/admin/users`: a new account.
+#[derive(Debug)]
+pub struct AdminCreateUser;
+
+impl Op for AdminCreateUser {
+    type Input = AccountJson;
+    type Output<'a> = AccountJson;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<AccountJson> {
+        admin_path(req, |path| (path == "admin/users").then_some(()))?;
+        parse_account(req.body)
+    }
+
+    async fn apply(env: &Env<'_>, wanted: AccountJson) -> ApiResult<AccountJson> {
+        let account = AccountRecord {
+            secret_id: wanted.secret_id,
+            secret_key: wanted.secret_key,
+            appid: wanted.appid,
+            uin: wanted.uin,
+            created_ms: coffer_proto::time::now_millis(),
+            admin: wanted.admin,
+        };
+        match env.store.meta().create_account(account.clone()).await {
+            Ok(()) => Ok(AccountJson::from(&account)),
+            Err(StoreError::AccountExists) => Err(ApiError::with_message(
+                ErrorCode::InvalidArgument,
+                "An account with that SecretId exists.",
+            )),
+            Err(StoreError::UinInUse) => Err(ApiError::with_message(
+                ErrorCode::InvalidArgument,
+                "Another account has that uin.",
+            )),
+            Err(e) => Err(e.into()),
         }
-        ("POST", "admin/users") => {
-            let body = super::read_document(ctx, payload).await?;
-            let wanted = parse_account(&body)?;
-            let account = AccountRecord {
-                secret_id: wanted.secret_id,
-                secret_key: wanted.secret_key,
-                appid: wanted.appid,
-                uin: wanted.uin,
-                created_ms: coffer_proto::time::now_millis(),
-                admin: wanted.admin,
-            };
-            match store.meta().create_account(account.clone()).await {
-                Ok(()) => json(200, &AccountJson::from(&account)),
-                Err(StoreError::AccountExists) => Err(ApiError::with_message(
-                    ErrorCode::InvalidArgument,
-                    "An account with that SecretId exists.",
-                )),
-                Err(StoreError::UinInUse) => Err(ApiError::with_message(
-                    ErrorCode::InvalidArgument,
-                    "Another account has that uin.",
-                )),
-                Err(e) => Err(e.into()),
-            }
+    }
+
+    fn render(account: AccountJson, _: Dialect) -> Response {
+        json(&account)
+    }
+}
+
+/// `DELETE /-/admin/users/<secret id>`.
+#[derive(Debug)]
+pub struct AdminDeleteUser;
+
+impl Op for AdminDeleteUser {
+    /// The SecretId.
+    type Input = String;
+    type Output<'a> = ();
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<String> {
+        admin_path(req, |path| {
+            path.strip_prefix("admin/users/").map(str::to_string)
+        })
+    }
+
+    async fn apply(env: &Env<'_>, secret_id: String) -> ApiResult<()> {
+        match env.store.meta().delete_account(&secret_id).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NoSuchAccount) => Err(ApiError::with_message(
+                ErrorCode::InvalidArgument,
+                "No such account.",
+            )),
+            Err(e) => Err(e.into()),
         }
-        ("DELETE", p) if p.starts_with("admin/users/") => {
-            let secret_id = &p["admin/users/".len()..];
-            match store.meta().delete_account(secret_id).await {
-                Ok(()) => Ok(Response::new(204)),
-                Err(StoreError::NoSuchAccount) => Err(ApiError::with_message(
-                    ErrorCode::InvalidArgument,
-                    "No such account.",
+    }
+
+    fn render((): (), _: Dialect) -> Response {
+        Response::new(204)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Resources;
+    use crate::ops::op::testing::{body_text, code, header, req, TempEnv};
+
+    fn admin(name: &str, path: &str) -> crate::ops::op::testing::Req {
+        let mut r = req(name, Dialect::S3).key(Some(path));
+        r.bucket = Some("-".into());
+        r
+    }
+
+    #[test]
+    fn parses_admin_paths_and_accounts() {
+        assert!(AdminListUsers::parse(&admin("AdminRead", "admin/users").view()).is_ok());
+        assert_eq!(
+            code(AdminListUsers::parse(
+                &admin("AdminRead", "admin/other").view()
+            )),
+            Some(ErrorCode::MethodNotAllowed)
+        );
+        assert_eq!(
+            AdminDeleteUser::parse(&admin("AdminDelete", "admin/users/AKID").view())
+                .expect("delete"),
+            "AKID"
+        );
+        assert_eq!(
+            code(AdminDeleteUser::parse(
+                &admin("AdminDelete", "admin/users").view()
+            )),
+            Some(ErrorCode::MethodNotAllowed)
+        );
+        let body = br#"{"secret_id":"AK","secret_key":"s","appid":"125","uin":"1"}"#;
+        let account =
+            AdminCreateUser::parse(&admin("AdminCreate", "admin/users").body(body).view())
+                .expect("create");
+        assert_eq!((account.appid.as_str(), account.admin), ("125", false));
+        for bad in [
+            &br#"{"secret_id":"","secret_key":"s","appid":"125","uin":"1"}"#[..],
+            br#"{"secret_id":"AK","secret_key":"s","appid":"x","uin":"1"}"#,
+            b"not json",
+        ] {
+            assert_eq!(
+                code(AdminCreateUser::parse(
+                    &admin("AdminCreate", "admin/users").body(bad).view()
                 )),
-                Err(e) => Err(e.into()),
-            }
+                Some(ErrorCode::InvalidArgument)
+            );
         }
-        _ => Err(ApiError::new(ErrorCode::MethodNotAllowed)),
+    }
+
+    #[tokio::test]
+    async fn manages_accounts_on_a_store() {
+        let temp = TempEnv::new().await;
+        let resources = Resources::default();
+        let env = temp.env(&resources);
+        let wanted = || AccountJson {
+            secret_id: "AK".into(),
+            secret_key: "s".into(),
+            appid: "125".into(),
+            uin: "9".into(),
+            admin: true,
+        };
+        let created = AdminCreateUser::apply(&env, wanted())
+            .await
+            .expect("create");
+        let response = AdminCreateUser::render(created, Dialect::S3);
+        assert_eq!(header(&response, "Content-Type"), Some("application/json"));
+        assert!(body_text(&response).contains("\"secret_id\": \"AK\""));
+        assert_eq!(
+            code(AdminCreateUser::apply(&env, wanted()).await),
+            Some(ErrorCode::InvalidArgument)
+        );
+        let listed = AdminListUsers::apply(&env, ()).await.expect("list");
+        assert!(listed.iter().any(|a| a.secret_id == "AK"));
+        AdminDeleteUser::apply(&env, "AK".into())
+            .await
+            .expect("delete");
+        assert_eq!(
+            code(AdminDeleteUser::apply(&env, "AK".into()).await),
+            Some(ErrorCode::InvalidArgument)
+        );
+        assert_eq!(AdminDeleteUser::render((), Dialect::S3).status, 204);
     }
 }

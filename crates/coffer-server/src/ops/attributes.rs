@@ -2,8 +2,8 @@
 //! class and size in one document, without its data. An S3 operation: COS has none, and a
 //! COS request for it is answered `501 NotImplemented`.
 
-use super::check_version_param;
-use crate::context::Ctx;
+use super::op::{Env, Op, OpRequest};
+use super::{bounded_count, check_version_param, AboveMaximum};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
 use coffer_proto::checksum::{encode_checksum, normalize_etag};
@@ -13,12 +13,17 @@ use coffer_store::model::ObjectVersion;
 
 /// The attributes `x-amz-object-attributes` may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Wanted {
-    etag: bool,
-    checksum: bool,
-    object_parts: bool,
-    storage_class: bool,
-    object_size: bool,
+pub struct Wanted {
+    /// `ETag`.
+    pub etag: bool,
+    /// `Checksum`.
+    pub checksum: bool,
+    /// `ObjectParts`.
+    pub object_parts: bool,
+    /// `StorageClass`.
+    pub storage_class: bool,
+    /// `ObjectSize`.
+    pub object_size: bool,
 }
 
 /// Parses `x-amz-object-attributes`: a comma-separated list of `ETag`, `Checksum`,
@@ -46,14 +51,11 @@ fn wanted(header: Option<&str>) -> ApiResult<Wanted> {
 
 /// A numeric header (`x-amz-max-parts`, `x-amz-part-number-marker`): absent → `default`;
 /// not a number in `0..=maximum` → `400 InvalidArgument`.
-fn number_header(ctx: &Ctx, name: &str, default: u32, maximum: u32) -> ApiResult<u32> {
-    match ctx.header(name) {
+fn number_header(req: &OpRequest<'_>, name: &str, default: u32, maximum: u32) -> ApiResult<u32> {
+    match req.header(name) {
         None => Ok(default),
-        Some(value) => value
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n <= maximum)
+        Some(value) => bounded_count(value, maximum.into(), AboveMaximum::Refuse)
+            .map(|n| n as u32)
             .ok_or_else(|| {
                 ApiError::with_message(
                     ErrorCode::InvalidArgument,
@@ -63,47 +65,82 @@ fn number_header(ctx: &Ctx, name: &str, default: u32, maximum: u32) -> ApiResult
     }
 }
 
+/// What a GetObjectAttributes asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributesInput {
+    /// The attributes named.
+    pub wanted: Wanted,
+    /// `x-amz-max-parts` (0–1000, default 1000).
+    pub max_parts: u32,
+    /// `x-amz-part-number-marker`.
+    pub marker: u32,
+}
+
 /// `GET /key?attributes`.
-pub async fn get_object_attributes(ctx: &Ctx) -> ApiResult<Response> {
-    if ctx.dialect == Dialect::Cos {
-        return Err(ApiError::with_message(
-            ErrorCode::NotImplemented,
-            "GetObjectAttributes is an S3 operation; COS has no equivalent.",
-        ));
+#[derive(Debug)]
+pub struct GetObjectAttributes;
+
+impl Op for GetObjectAttributes {
+    type Input = AttributesInput;
+    type Output<'a> = (AttributesInput, &'a ObjectVersion);
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<AttributesInput> {
+        if req.dialect == Dialect::Cos {
+            return Err(ApiError::with_message(
+                ErrorCode::NotImplemented,
+                "GetObjectAttributes is an S3 operation; COS has no equivalent.",
+            ));
+        }
+        check_version_param(req)?;
+        Ok(AttributesInput {
+            wanted: wanted(req.header("x-amz-object-attributes"))?,
+            max_parts: number_header(req, "x-amz-max-parts", 1000, 1000)?,
+            marker: number_header(req, "x-amz-part-number-marker", 0, i32::MAX as u32)?,
+        })
     }
-    check_version_param(ctx)?;
-    let version = ctx.object()?;
-    let wanted = wanted(ctx.header("x-amz-object-attributes"))?;
-    let max_parts = number_header(ctx, "x-amz-max-parts", 1000, 1000)?;
-    let marker = number_header(ctx, "x-amz-part-number-marker", 0, i32::MAX as u32)?;
-    let mut w = XmlWriter::new();
-    w.open_with_attrs(
-        "GetObjectAttributesResponse",
-        &[("xmlns", "http://s3.amazonaws.com/doc/2006-03-01/")],
-    );
-    if wanted.etag {
-        w.leaf("ETag", normalize_etag(&version.etag));
+
+    async fn apply<'a>(
+        env: &'a Env<'a>,
+        input: AttributesInput,
+    ) -> ApiResult<(AttributesInput, &'a ObjectVersion)> {
+        Ok((input, env.object()?))
     }
-    if let (true, Some(checksum)) = (wanted.checksum, &version.checksum) {
-        w.open("Checksum")
-            .leaf(checksum.algorithm.xml_element(), &checksum.value())
-            .leaf("ChecksumType", checksum.kind.as_str())
-            .close("Checksum");
+
+    fn render((input, version): (AttributesInput, &ObjectVersion), _: Dialect) -> Response {
+        let AttributesInput {
+            wanted,
+            max_parts,
+            marker,
+        } = input;
+        let mut w = XmlWriter::new();
+        w.open_with_attrs(
+            "GetObjectAttributesResponse",
+            &[("xmlns", "http://s3.amazonaws.com/doc/2006-03-01/")],
+        );
+        if wanted.etag {
+            w.leaf("ETag", normalize_etag(&version.etag));
+        }
+        if let (true, Some(checksum)) = (wanted.checksum, &version.checksum) {
+            w.open("Checksum")
+                .leaf(checksum.algorithm.xml_element(), &checksum.value())
+                .leaf("ChecksumType", checksum.kind.as_str())
+                .close("Checksum");
+        }
+        if wanted.object_parts {
+            write_object_parts(&mut w, version, marker, max_parts);
+        }
+        if wanted.storage_class {
+            w.leaf("StorageClass", &version.attributes.storage_class);
+        }
+        if wanted.object_size {
+            w.leaf_display("ObjectSize", version.size);
+        }
+        w.close("GetObjectAttributesResponse");
+        Response::xml(200, w.finish()).header(
+            "Last-Modified",
+            coffer_proto::time::http_date(version.last_modified_ms),
+        )
     }
-    if wanted.object_parts {
-        write_object_parts(&mut w, version, marker, max_parts);
-    }
-    if wanted.storage_class {
-        w.leaf("StorageClass", &version.attributes.storage_class);
-    }
-    if wanted.object_size {
-        w.leaf_display("ObjectSize", version.size);
-    }
-    w.close("GetObjectAttributesResponse");
-    Ok(Response::xml(200, w.finish()).header(
-        "Last-Modified",
-        coffer_proto::time::http_date(version.last_modified_ms),
-    ))
 }
 
 /// `<ObjectParts>` of a multipart object (nothing for other objects): the part count, and a
@@ -144,6 +181,68 @@ fn write_object_parts(w: &mut XmlWriter, version: &ObjectVersion, marker: u32, m
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::op::testing::{body_text, code, header, req, version};
+
+    #[test]
+    fn parses_attribute_requests() {
+        let r = req("GetObjectAttributes", Dialect::S3)
+            .h("x-amz-object-attributes", "ObjectSize,ETag")
+            .h("x-amz-max-parts", " 7 ")
+            .h("x-amz-part-number-marker", "2");
+        let input = GetObjectAttributes::parse(&r.view()).expect("parse");
+        assert!(input.wanted.object_size && input.wanted.etag && !input.wanted.checksum);
+        assert_eq!((input.max_parts, input.marker), (7, 2));
+        let defaults = req("GetObjectAttributes", Dialect::S3).h("x-amz-object-attributes", "ETag");
+        let input = GetObjectAttributes::parse(&defaults.view()).expect("defaults");
+        assert_eq!((input.max_parts, input.marker), (1000, 0));
+        let cos = req("GetObjectAttributes", Dialect::Cos).h("x-amz-object-attributes", "ETag");
+        assert_eq!(
+            code(GetObjectAttributes::parse(&cos.view())),
+            Some(ErrorCode::NotImplemented)
+        );
+        for (name, value) in [
+            ("x-amz-max-parts", "1001"),
+            ("x-amz-max-parts", "-1"),
+            ("x-amz-max-parts", ""),
+            ("x-amz-part-number-marker", "2147483648"),
+            ("x-amz-part-number-marker", "x"),
+        ] {
+            let r = req("GetObjectAttributes", Dialect::S3)
+                .h("x-amz-object-attributes", "ETag")
+                .h(name, value);
+            assert_eq!(
+                code(GetObjectAttributes::parse(&r.view())),
+                Some(ErrorCode::InvalidArgument),
+                "{name}={value}"
+            );
+        }
+        let versioned = req("GetObjectAttributes", Dialect::S3)
+            .q("versionId", "v")
+            .h("x-amz-object-attributes", "ETag");
+        assert_eq!(
+            code(GetObjectAttributes::parse(&versioned.view())),
+            Some(ErrorCode::NoSuchVersion)
+        );
+    }
+
+    #[test]
+    fn renders_attributes() {
+        let object = version("\"e\"", 5);
+        let input = AttributesInput {
+            wanted: wanted(Some("ETag,StorageClass,ObjectSize,ObjectParts")).expect("wanted"),
+            max_parts: 1000,
+            marker: 0,
+        };
+        let response = GetObjectAttributes::render((input, &object), Dialect::S3);
+        assert_eq!(
+            body_text(&response),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<GetObjectAttributesResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ETag>e</ETag><StorageClass>STANDARD</StorageClass><ObjectSize>5</ObjectSize></GetObjectAttributesResponse>"
+        );
+        assert_eq!(
+            header(&response, "Last-Modified"),
+            Some("Thu, 01 Jan 1970 00:00:00 GMT")
+        );
+    }
 
     #[test]
     fn attribute_lists() {

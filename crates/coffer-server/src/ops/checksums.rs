@@ -4,10 +4,10 @@
 //! headers and XML elements that carry checksums back. The checksum of a request body itself
 //! is verified by the pipeline ([`crate::payload`]).
 //!
-//! These are S3 headers: a COS request never sees them ([`Ctx::header`]), so its uploads get
+//! These are S3 headers: a COS request never sees them ([`OpRequest::header`]), so its uploads get
 //! the defaults and its answers carry no `x-amz-*` header.
 
-use crate::context::Ctx;
+use super::op::OpRequest;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
 use coffer_proto::checksum::{ChecksumAlgorithm, ChecksumType};
@@ -20,15 +20,15 @@ use coffer_store::model::{ObjectChecksum, UploadChecksum};
 pub const DEFAULT_ALGORITHM: ChecksumAlgorithm = ChecksumAlgorithm::Crc64Nvme;
 
 /// Whether a GET or HEAD asks for the object's checksum (`x-amz-checksum-mode: ENABLED`).
-pub fn checksum_mode_enabled(ctx: &Ctx) -> bool {
-    ctx.header("x-amz-checksum-mode")
+pub fn checksum_mode_enabled(req: &OpRequest<'_>) -> bool {
+    req.header("x-amz-checksum-mode")
         .is_some_and(|mode| mode.eq_ignore_ascii_case("ENABLED"))
 }
 
 /// The algorithm an `x-amz-checksum-algorithm` header names, if present; an unknown one is
 /// `400 InvalidRequest`.
-pub fn requested_algorithm(ctx: &Ctx) -> ApiResult<Option<ChecksumAlgorithm>> {
-    match ctx.header("x-amz-checksum-algorithm") {
+pub fn requested_algorithm(req: &OpRequest<'_>) -> ApiResult<Option<ChecksumAlgorithm>> {
+    match req.header("x-amz-checksum-algorithm") {
         None => Ok(None),
         Some(name) => ChecksumAlgorithm::parse(name).map(Some).ok_or_else(|| {
             ApiError::with_message(
@@ -41,8 +41,8 @@ pub fn requested_algorithm(ctx: &Ctx) -> ApiResult<Option<ChecksumAlgorithm>> {
 
 /// The `x-amz-checksum-type` header, if present; another value than `COMPOSITE` or
 /// `FULL_OBJECT` is `400 InvalidRequest`.
-fn requested_type(ctx: &Ctx) -> ApiResult<Option<ChecksumType>> {
-    match ctx.header("x-amz-checksum-type") {
+fn requested_type(req: &OpRequest<'_>) -> ApiResult<Option<ChecksumType>> {
+    match req.header("x-amz-checksum-type") {
         None => Ok(None),
         Some(value) => ChecksumType::parse(value).map(Some).ok_or_else(|| {
             ApiError::with_message(
@@ -57,9 +57,9 @@ fn requested_type(ctx: &Ctx) -> ApiResult<Option<ChecksumType>> {
 /// type the client asks for — the type defaults to FULL_OBJECT for CRC-64/NVME and to
 /// COMPOSITE for the others; FULL_OBJECT needs a CRC and CRC-64/NVME is FULL_OBJECT only —
 /// or, without `x-amz-checksum-algorithm`, the default full-object CRC-64/NVME.
-pub fn upload_checksum(ctx: &Ctx) -> ApiResult<UploadChecksum> {
-    let kind = requested_type(ctx)?;
-    let Some(algorithm) = requested_algorithm(ctx)? else {
+pub fn upload_checksum(req: &OpRequest<'_>) -> ApiResult<UploadChecksum> {
+    let kind = requested_type(req)?;
+    let Some(algorithm) = requested_algorithm(req)? else {
         if kind.is_some() {
             return Err(ApiError::with_message(
                 ErrorCode::InvalidRequest,
@@ -96,10 +96,10 @@ pub type StatedChecksum = (Option<(ChecksumAlgorithm, String)>, Option<ChecksumT
 /// What a CompleteMultipartUpload states of the object's checksum: one
 /// `x-amz-checksum-<algorithm>` value (two are `400 InvalidRequest`) and the
 /// `x-amz-checksum-type`.
-pub fn stated_object_checksum(ctx: &Ctx) -> ApiResult<StatedChecksum> {
+pub fn stated_object_checksum(req: &OpRequest<'_>) -> ApiResult<StatedChecksum> {
     let mut stated = None;
     for algorithm in ChecksumAlgorithm::ALL {
-        if let Some(value) = ctx.header(algorithm.header_name()) {
+        if let Some(value) = req.header(algorithm.header_name()) {
             if stated.is_some() {
                 return Err(ApiError::with_message(
                     ErrorCode::InvalidRequest,
@@ -109,28 +109,28 @@ pub fn stated_object_checksum(ctx: &Ctx) -> ApiResult<StatedChecksum> {
             stated = Some((algorithm, value.to_string()));
         }
     }
-    Ok((stated, requested_type(ctx)?))
+    Ok((stated, requested_type(req)?))
 }
 
 /// Adds `x-amz-checksum-<algorithm>: <value>` and `x-amz-checksum-type` to an S3 answer
 /// (COS answers carry none).
 pub fn push_checksum_headers(
-    ctx: &Ctx,
+    dialect: Dialect,
     response: &mut Response,
     algorithm: ChecksumAlgorithm,
     value: String,
     kind: ChecksumType,
 ) {
-    if ctx.dialect == Dialect::S3 {
+    if dialect == Dialect::S3 {
         response.push_header(algorithm.header_name(), value);
         response.push_header("x-amz-checksum-type", kind.as_str());
     }
 }
 
 /// Adds an object's checksum headers to an S3 answer.
-pub fn push_object_checksum(ctx: &Ctx, response: &mut Response, checksum: &ObjectChecksum) {
+pub fn push_object_checksum(dialect: Dialect, response: &mut Response, checksum: &ObjectChecksum) {
     push_checksum_headers(
-        ctx,
+        dialect,
         response,
         checksum.algorithm,
         checksum.value(),
@@ -140,8 +140,8 @@ pub fn push_object_checksum(ctx: &Ctx, response: &mut Response, checksum: &Objec
 
 /// Writes `<ChecksumCRC32>…</ChecksumCRC32><ChecksumType>…</ChecksumType>` into an S3
 /// result document (COS documents carry none).
-pub fn write_checksum_elements(ctx: &Ctx, w: &mut XmlWriter, checksum: &ObjectChecksum) {
-    if ctx.dialect == Dialect::S3 {
+pub fn write_checksum_elements(dialect: Dialect, w: &mut XmlWriter, checksum: &ObjectChecksum) {
+    if dialect == Dialect::S3 {
         w.leaf(checksum.algorithm.xml_element(), &checksum.value())
             .leaf("ChecksumType", checksum.kind.as_str());
     }

@@ -1,6 +1,7 @@
-//! One handler per operation: parse the request, call the store, render the response.
-//! Shared pieces (attributes from headers, object response headers, preconditions, listing
-//! encodings) live here.
+//! The operations: each one a type implementing [`op::Op`] (or [`op::StreamOp`]) — parse
+//! the request, apply it to the store, render the response —, grouped by family. Shared
+//! pieces (attributes from headers, object response headers, preconditions, listing
+//! encodings, bounded numbers) live here.
 
 pub mod admin;
 pub mod attributes;
@@ -11,35 +12,22 @@ pub mod delete_many;
 pub mod list;
 pub mod multipart;
 pub mod object;
+pub mod op;
 pub mod parts;
 pub mod service;
 
 use crate::access::parse_grants;
-use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
-use crate::operations::Body;
-use crate::payload::Payload;
 use coffer_proto::names::parse_storage_class;
 use coffer_proto::xml::XmlWriter;
 use coffer_proto::{Dialect, ErrorCode};
 use coffer_store::model::{Acl, ContentHeaders, ObjectAttributes, ObjectKind, ObjectVersion};
-
-/// Reads the body of an operation that takes a document (XML or JSON), within the limit
-/// its declaration sets.
-pub async fn read_document(ctx: &Ctx, payload: &mut Payload<'_, '_>) -> ApiResult<Vec<u8>> {
-    match ctx.operation.body {
-        Body::Document(limit) => payload.read_to_end(limit).await,
-        Body::Empty | Body::Stream => Err(ApiError::internal(format!(
-            "{} reads a document but does not declare one",
-            ctx.operation.name
-        ))),
-    }
-}
+use op::OpRequest;
 
 /// Reads content headers, user metadata, storage class and ACL from the request headers.
-pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
-    let text = |name: &str| ctx.header(name).map(str::to_string);
+pub fn attributes_from_request(req: &OpRequest<'_>) -> ApiResult<ObjectAttributes> {
+    let text = |name: &str| req.header(name).map(str::to_string);
     let content = ContentHeaders {
         content_type: text("content-type").filter(|v| !v.is_empty()),
         cache_control: text("cache-control"),
@@ -49,9 +37,9 @@ pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
         expires: text("expires"),
     };
     let mut user_metadata: Vec<(String, Vec<u8>)> = Vec::new();
-    for (name, value) in ctx.headers() {
+    for (name, value) in req.headers() {
         let lower = name.to_ascii_lowercase();
-        if let Some(short) = lower.strip_prefix(ctx.dialect.meta_prefix()) {
+        if let Some(short) = lower.strip_prefix(req.dialect.meta_prefix()) {
             if short.is_empty() {
                 continue;
             }
@@ -72,7 +60,7 @@ pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
             "User metadata is larger than allowed.",
         ));
     }
-    let storage_class = match ctx.vendor_header("storage-class") {
+    let storage_class = match req.vendor_header("storage-class") {
         Some(value) => parse_storage_class(value)?.to_string(),
         None => "STANDARD".to_string(),
     };
@@ -80,7 +68,7 @@ pub fn attributes_from_request(ctx: &Ctx) -> ApiResult<ObjectAttributes> {
         content,
         user_metadata,
         storage_class,
-        acl: acl_from_request(ctx, AclTarget::Object)?,
+        acl: acl_from_request(req, AclTarget::Object)?,
     })
 }
 
@@ -94,10 +82,10 @@ pub enum AclTarget {
 }
 
 /// The canned ACL and grant headers of a request.
-pub fn acl_from_request(ctx: &Ctx, target: AclTarget) -> ApiResult<Acl> {
-    let mut canned = ctx.vendor_header("acl").unwrap_or_default().to_string();
+pub fn acl_from_request(req: &OpRequest<'_>, target: AclTarget) -> ApiResult<Acl> {
+    let mut canned = req.vendor_header("acl").unwrap_or_default().to_string();
     if canned.is_empty() {
-        canned = match (target, ctx.dialect) {
+        canned = match (target, req.dialect) {
             (AclTarget::Object, Dialect::Cos) => "default",
             _ => "private",
         }
@@ -121,11 +109,11 @@ pub fn acl_from_request(ctx: &Ctx, target: AclTarget) -> ApiResult<Acl> {
     Ok(Acl {
         canned,
         grants: parse_grants([
-            ctx.vendor_header("grant-read"),
-            ctx.vendor_header("grant-write"),
-            ctx.vendor_header("grant-read-acp"),
-            ctx.vendor_header("grant-write-acp"),
-            ctx.vendor_header("grant-full-control"),
+            req.vendor_header("grant-read"),
+            req.vendor_header("grant-write"),
+            req.vendor_header("grant-read-acp"),
+            req.vendor_header("grant-write-acp"),
+            req.vendor_header("grant-full-control"),
         ]),
     })
 }
@@ -155,8 +143,8 @@ fn trim_bytes(value: &[u8]) -> &[u8] {
 }
 
 /// Validates `x-cos-traffic-limit` (bit/s, 819200–838860800) and returns it.
-pub fn traffic_limit(ctx: &Ctx) -> ApiResult<Option<u64>> {
-    let Some(value) = ctx.header("x-cos-traffic-limit") else {
+pub fn traffic_limit(req: &OpRequest<'_>) -> ApiResult<Option<u64>> {
+    let Some(value) = req.header("x-cos-traffic-limit") else {
         return Ok(None);
     };
     match value.parse::<u64>() {
@@ -168,15 +156,53 @@ pub fn traffic_limit(ctx: &Ctx) -> ApiResult<Option<u64>> {
     }
 }
 
+/// The `response-*` parameters of a GET or HEAD: values that replace the stored headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseOverrides {
+    /// `response-content-type`.
+    pub content_type: Option<String>,
+    /// `response-cache-control`.
+    pub cache_control: Option<String>,
+    /// `response-content-disposition`.
+    pub content_disposition: Option<String>,
+    /// `response-content-encoding`.
+    pub content_encoding: Option<String>,
+    /// `response-content-language`.
+    pub content_language: Option<String>,
+    /// `response-expires`.
+    pub expires: Option<String>,
+}
+
+impl ResponseOverrides {
+    /// Reads the `response-*` parameters.
+    pub fn parse(req: &OpRequest<'_>) -> ResponseOverrides {
+        let text = |name: &str| req.param(name).map(str::to_string);
+        ResponseOverrides {
+            content_type: text("response-content-type"),
+            cache_control: text("response-cache-control"),
+            content_disposition: text("response-content-disposition"),
+            content_encoding: text("response-content-encoding"),
+            content_language: text("response-content-language"),
+            expires: text("response-expires"),
+        }
+    }
+}
+
 /// Adds the headers GET and HEAD return for an object version.
-pub fn write_object_headers(ctx: &Ctx, version: &ObjectVersion, response: &mut Response) {
+pub fn write_object_headers(
+    dialect: Dialect,
+    version: &ObjectVersion,
+    overrides: &ResponseOverrides,
+    response: &mut Response,
+) {
     let content = &version.attributes.content;
-    let override_of = |name: &str| ctx.param(name).map(str::to_string);
-    let default_type = match ctx.dialect {
+    let default_type = match dialect {
         Dialect::Cos => "application/octet-stream",
         Dialect::S3 => "binary/octet-stream",
     };
-    let content_type = override_of("response-content-type")
+    let content_type = overrides
+        .content_type
+        .clone()
         .or_else(|| content.content_type.clone())
         .unwrap_or_else(|| default_type.to_string());
     response.push_header("Content-Type", content_type);
@@ -189,36 +215,36 @@ pub fn write_object_headers(ctx: &Ctx, version: &ObjectVersion, response: &mut R
     let optional = [
         (
             "Cache-Control",
-            "response-cache-control",
+            &overrides.cache_control,
             &content.cache_control,
         ),
         (
             "Content-Disposition",
-            "response-content-disposition",
+            &overrides.content_disposition,
             &content.content_disposition,
         ),
         (
             "Content-Encoding",
-            "response-content-encoding",
+            &overrides.content_encoding,
             &content.content_encoding,
         ),
         (
             "Content-Language",
-            "response-content-language",
+            &overrides.content_language,
             &content.content_language,
         ),
-        ("Expires", "response-expires", &content.expires),
+        ("Expires", &overrides.expires, &content.expires),
     ];
-    for (header, param, stored) in optional {
-        if let Some(value) = override_of(param).or_else(|| stored.clone()) {
+    for (header, replaced, stored) in optional {
+        if let Some(value) = replaced.clone().or_else(|| stored.clone()) {
             response.push_header(header, value);
         }
     }
-    let meta_prefix = ctx.dialect.meta_prefix();
+    let meta_prefix = dialect.meta_prefix();
     for (name, value) in &version.attributes.user_metadata {
         response.push_header(format!("{meta_prefix}{name}"), value.clone());
     }
-    match ctx.dialect {
+    match dialect {
         Dialect::Cos => {
             response.push_header("x-cos-hash-crc64ecma", version.crc64.to_string());
             response.push_header(
@@ -241,7 +267,7 @@ pub fn write_object_headers(ctx: &Ctx, version: &ObjectVersion, response: &mut R
     }
     if let Some(version_id) = &version.version_id {
         response.push_header(
-            format!("{}version-id", ctx.dialect.prefix()),
+            format!("{}version-id", dialect.prefix()),
             version_id.clone(),
         );
     }
@@ -259,39 +285,55 @@ pub enum Precondition {
 }
 
 /// The four conditional headers of a request (or their copy-source twins).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Conditions<'a> {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
     /// If-Match.
-    pub if_match: Option<&'a str>,
+    pub if_match: Option<String>,
     /// If-None-Match.
-    pub if_none_match: Option<&'a str>,
+    pub if_none_match: Option<String>,
     /// If-Modified-Since.
-    pub if_modified_since: Option<&'a str>,
+    pub if_modified_since: Option<String>,
     /// If-Unmodified-Since.
-    pub if_unmodified_since: Option<&'a str>,
+    pub if_unmodified_since: Option<String>,
 }
 
-impl Conditions<'_> {
+impl Conditions {
+    /// Reads the conditional headers named `<prefix>if-match` (…): `prefix` is empty for the
+    /// request's own, the dialect's `copy-source-` vendor prefix for a copy source's.
+    pub fn parse(req: &OpRequest<'_>, prefix: &str) -> Conditions {
+        let text = |name: &str| req.header(&format!("{prefix}{name}")).map(str::to_string);
+        Conditions {
+            if_match: text("if-match"),
+            if_none_match: text("if-none-match"),
+            if_modified_since: text("if-modified-since"),
+            if_unmodified_since: text("if-unmodified-since"),
+        }
+    }
+
     /// Evaluates the conditions per RFC 9110 §13.2.2 against an ETag and a modification
     /// time (ms). Unparseable dates are ignored, as HTTP says.
     pub fn evaluate(&self, etag: &str, last_modified_ms: i64) -> Precondition {
         use coffer_proto::checksum::etag_list_matches;
         use coffer_proto::time::parse_http_date;
         let modified = last_modified_ms / 1000;
-        if let Some(list) = self.if_match {
+        if let Some(list) = self.if_match.as_deref() {
             if !etag_list_matches(list, etag) {
                 return Precondition::Failed;
             }
-        } else if let Some(since) = self.if_unmodified_since.and_then(parse_http_date) {
+        } else if let Some(since) = self
+            .if_unmodified_since
+            .as_deref()
+            .and_then(parse_http_date)
+        {
             if modified > since {
                 return Precondition::Failed;
             }
         }
-        if let Some(list) = self.if_none_match {
+        if let Some(list) = self.if_none_match.as_deref() {
             if etag_list_matches(list, etag) {
                 return Precondition::NotModified;
             }
-        } else if let Some(since) = self.if_modified_since.and_then(parse_http_date) {
+        } else if let Some(since) = self.if_modified_since.as_deref().and_then(parse_http_date) {
             if modified <= since {
                 return Precondition::NotModified;
             }
@@ -313,8 +355,8 @@ pub fn listing_text(dialect: Dialect, url_encoded: bool, value: &str) -> String 
 
 /// Refuses requests that ask for features not implemented yet, rather than silently
 /// ignoring them: server-side encryption, object lock, tagging.
-pub fn refuse_unsupported_headers(ctx: &Ctx) -> ApiResult<()> {
-    for (name, value) in &ctx.request.headers {
+pub fn refuse_unsupported_headers(req: &OpRequest<'_>) -> ApiResult<()> {
+    for (name, value) in req.headers {
         let lower = name.to_ascii_lowercase();
         let feature = if lower.starts_with("x-amz-server-side-encryption")
             || lower.starts_with("x-cos-server-side-encryption")
@@ -344,16 +386,16 @@ pub fn refuse_unsupported_headers(ctx: &Ctx) -> ApiResult<()> {
 
 /// Refuses a `versionId` other than `null`: versioning is not implemented, so no other
 /// version exists (and a DELETE must never remove the current one by mistake).
-pub fn check_version_param(ctx: &Ctx) -> ApiResult<()> {
-    match ctx.param("versionId") {
+pub fn check_version_param(req: &OpRequest<'_>) -> ApiResult<()> {
+    match req.param("versionId") {
         None | Some("") | Some("null") => Ok(()),
         Some(_) => Err(ApiError::new(ErrorCode::NoSuchVersion)),
     }
 }
 
 /// Writes `<Owner><ID/><DisplayName/></Owner>` (or another element name) for a uin.
-pub fn write_owner(w: &mut XmlWriter, element: &str, ctx: &Ctx, uin: &str) {
-    let id = match ctx.dialect {
+pub fn write_owner(w: &mut XmlWriter, element: &str, dialect: Dialect, uin: &str) {
+    let id = match dialect {
         Dialect::Cos => format!("qcs::cam::uin/{uin}:uin/{uin}"),
         Dialect::S3 => uin.to_string(),
     };
@@ -363,17 +405,37 @@ pub fn write_owner(w: &mut XmlWriter, element: &str, ctx: &Ctx, uin: &str) {
         .close(element);
 }
 
-/// Parses `max-keys`-style parameters: absent → default; invalid or negative →
+/// What a bounded count does with a value above its maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AboveMaximum {
+    /// Lowers it to the maximum (`max-keys=5000` lists 1000).
+    Clamp,
+    /// Refuses it.
+    Refuse,
+}
+
+/// A non-negative decimal count (surrounding whitespace allowed) within `maximum`, as
+/// `above` says: `None` when it is not one.
+pub fn bounded_count(value: &str, maximum: u64, above: AboveMaximum) -> Option<u64> {
+    let n = value.trim().parse::<i64>().ok().filter(|n| *n >= 0)? as u64;
+    match above {
+        AboveMaximum::Clamp => Some(n.min(maximum)),
+        AboveMaximum::Refuse => (n <= maximum).then_some(n),
+    }
+}
+
+/// Parses `max-keys`-style parameters: absent or empty → default; invalid or negative →
 /// `InvalidArgument`; above the maximum → the maximum.
-pub fn parse_max(ctx: &Ctx, name: &str, default: usize, maximum: usize) -> ApiResult<usize> {
-    match ctx.param(name) {
+pub fn parse_max(
+    req: &OpRequest<'_>,
+    name: &str,
+    default: usize,
+    maximum: usize,
+) -> ApiResult<usize> {
+    match req.param(name) {
         None | Some("") => Ok(default),
-        Some(value) => value
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|n| (n as usize).min(maximum))
+        Some(value) => bounded_count(value, maximum as u64, AboveMaximum::Clamp)
+            .map(|n| n as usize)
             .ok_or_else(|| {
                 ApiError::with_message(
                     ErrorCode::InvalidArgument,
@@ -384,8 +446,8 @@ pub fn parse_max(ctx: &Ctx, name: &str, default: usize, maximum: usize) -> ApiRe
 }
 
 /// Whether `encoding-type=url` was requested (anything else is `InvalidArgument`).
-pub fn url_encoding(ctx: &Ctx) -> ApiResult<bool> {
-    match ctx.param("encoding-type") {
+pub fn url_encoding(req: &OpRequest<'_>) -> ApiResult<bool> {
+    match req.param("encoding-type") {
         None | Some("") => Ok(false),
         Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
         Some(_) => Err(ApiError::with_message(
@@ -398,6 +460,19 @@ pub fn url_encoding(ctx: &Ctx) -> ApiResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_counts() {
+        use AboveMaximum::{Clamp, Refuse};
+        assert_eq!(bounded_count(" 5 ", 10, Refuse), Some(5));
+        assert_eq!(bounded_count("0", 10, Refuse), Some(0));
+        assert_eq!(bounded_count("11", 10, Refuse), None);
+        assert_eq!(bounded_count("11", 10, Clamp), Some(10));
+        assert_eq!(bounded_count("99999999999", 1000, Clamp), Some(1000));
+        for bad in ["", "-1", "x", "1.5", "99999999999999999999"] {
+            assert_eq!(bounded_count(bad, 10, Clamp), None, "{bad}");
+        }
+    }
 
     #[test]
     fn aws_chunked_is_not_a_stored_encoding() {
@@ -424,60 +499,60 @@ mod tests {
         let t = 1_000_000_000_000; // ms
         let before = "Sat, 08 Sep 2001 01:46:39 GMT"; // 999999999
         let after = "Sun, 09 Sep 2001 01:46:41 GMT"; // 1000000001
-        let case = |c: Conditions<'_>| c.evaluate(etag, t);
+        let case = |c: Conditions| c.evaluate(etag, t);
         assert_eq!(case(Conditions::default()), Precondition::Proceed);
         assert_eq!(
             case(Conditions {
-                if_match: Some("\"abc\""),
+                if_match: Some("\"abc\"".into()),
                 ..Default::default()
             }),
             Precondition::Proceed
         );
         assert_eq!(
             case(Conditions {
-                if_match: Some("\"x\""),
+                if_match: Some("\"x\"".into()),
                 ..Default::default()
             }),
             Precondition::Failed
         );
         assert_eq!(
             case(Conditions {
-                if_none_match: Some("abc"),
+                if_none_match: Some("abc".into()),
                 ..Default::default()
             }),
             Precondition::NotModified
         );
         assert_eq!(
             case(Conditions {
-                if_none_match: Some("\"x\""),
+                if_none_match: Some("\"x\"".into()),
                 ..Default::default()
             }),
             Precondition::Proceed
         );
         assert_eq!(
             case(Conditions {
-                if_modified_since: Some(after),
+                if_modified_since: Some(after.into()),
                 ..Default::default()
             }),
             Precondition::NotModified
         );
         assert_eq!(
             case(Conditions {
-                if_modified_since: Some(before),
+                if_modified_since: Some(before.into()),
                 ..Default::default()
             }),
             Precondition::Proceed
         );
         assert_eq!(
             case(Conditions {
-                if_unmodified_since: Some(before),
+                if_unmodified_since: Some(before.into()),
                 ..Default::default()
             }),
             Precondition::Failed
         );
         assert_eq!(
             case(Conditions {
-                if_unmodified_since: Some(after),
+                if_unmodified_since: Some(after.into()),
                 ..Default::default()
             }),
             Precondition::Proceed
@@ -485,15 +560,15 @@ mod tests {
         // If-Match wins over If-Unmodified-Since.
         assert_eq!(
             case(Conditions {
-                if_match: Some("\"abc\""),
-                if_unmodified_since: Some(before),
+                if_match: Some("\"abc\"".into()),
+                if_unmodified_since: Some(before.into()),
                 ..Default::default()
             }),
             Precondition::Proceed
         );
         assert_eq!(
             case(Conditions {
-                if_modified_since: Some("garbage"),
+                if_modified_since: Some("garbage".into()),
                 ..Default::default()
             }),
             Precondition::Proceed

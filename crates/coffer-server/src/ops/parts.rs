@@ -5,7 +5,7 @@
 //! multipart upload has one part, number 1: the whole object — still answered as a range
 //! (206 with `Content-Range`), as S3 does.
 
-use crate::context::Ctx;
+use super::op::OpRequest;
 use crate::error::{ApiError, ApiResult};
 use coffer_proto::checksum::{encode_checksum, ChecksumAlgorithm, ChecksumType};
 use coffer_proto::names::parse_part_number;
@@ -26,8 +26,8 @@ pub struct PartSelection {
 }
 
 /// The `partNumber` of a GET or HEAD, if any: 1 to 10000, else `400 InvalidArgument`.
-pub fn part_number_param(ctx: &Ctx) -> ApiResult<Option<u32>> {
-    match ctx.param("partNumber") {
+pub fn part_number_param(req: &OpRequest<'_>) -> ApiResult<Option<u32>> {
+    match req.param("partNumber") {
         None => Ok(None),
         Some(value) => parse_part_number(value).map(Some).map_err(|_| {
             ApiError::with_message(

@@ -3,8 +3,8 @@
 //! clients page with `marker` / `max-keys` (and filter by `region`, `create-time` + `range`,
 //! `tagkey` / `tagvalue`).
 
+use super::op::{Env, Op, OpRequest};
 use super::write_owner;
-use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Response;
 use base64::Engine as _;
@@ -15,42 +15,86 @@ use coffer_store::model::BucketRecord;
 /// Most buckets one page may hold.
 const MAX_PAGE: usize = 10_000;
 
-/// Which buckets a listing asks for, and from where.
+/// Which buckets a listing asks for, and from where: the input of [`ListBuckets`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct BucketQuery {
-    prefix: Option<String>,
-    region: Option<String>,
+pub struct BucketQuery {
+    /// Only names starting with this.
+    pub prefix: Option<String>,
+    /// Only buckets in this region.
+    pub region: Option<String>,
     /// Start after this bucket name.
-    after: Option<String>,
+    pub after: Option<String>,
     /// Page size; `None` = everything.
-    limit: Option<usize>,
+    pub limit: Option<usize>,
     /// `create-time` (Unix seconds) and `range` (`lt`, `gt`, `lte`, `gte`).
-    created: Option<(i64, String)>,
+    pub created: Option<(i64, String)>,
     /// A tag filter: no bucket has tags yet, so it matches none.
-    tagged: bool,
+    pub tagged: bool,
+}
+
+/// A page of the caller's buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListBucketsOutput {
+    /// The caller's uin (the `<Owner>`).
+    pub owner_uin: String,
+    /// What was asked.
+    pub query: BucketQuery,
+    /// The page, by name.
+    pub buckets: Vec<BucketRecord>,
+    /// Whether more follow.
+    pub truncated: bool,
 }
 
 /// `GET /` without a bucket.
-pub async fn list_buckets(ctx: &Ctx) -> ApiResult<Response> {
-    let caller = ctx
-        .caller
-        .as_ref()
-        .ok_or_else(|| ApiError::new(ErrorCode::AccessDenied))?;
-    let query = parse_query(ctx)?;
-    let mut buckets = ctx.state.store.buckets_of(&caller.uin).await?;
-    buckets.sort_by(|a, b| a.name.cmp(&b.name));
-    buckets.retain(|bucket| query.matches(bucket));
-    let truncated = query.limit.is_some_and(|limit| buckets.len() > limit);
-    if let Some(limit) = query.limit {
-        buckets.truncate(limit);
-    }
-    let last = buckets.last().map(|b| b.name.clone()).filter(|_| truncated);
+#[derive(Debug)]
+pub struct ListBuckets;
 
+impl Op for ListBuckets {
+    type Input = BucketQuery;
+    type Output<'a> = ListBucketsOutput;
+
+    fn parse(req: &OpRequest<'_>) -> ApiResult<BucketQuery> {
+        parse_query(req)
+    }
+
+    async fn apply(env: &Env<'_>, query: BucketQuery) -> ApiResult<ListBucketsOutput> {
+        let caller = env.caller()?;
+        let mut buckets = env.store.buckets_of(&caller.uin).await?;
+        buckets.sort_by(|a, b| a.name.cmp(&b.name));
+        buckets.retain(|bucket| query.matches(bucket));
+        let truncated = query.limit.is_some_and(|limit| buckets.len() > limit);
+        if let Some(limit) = query.limit {
+            buckets.truncate(limit);
+        }
+        Ok(ListBucketsOutput {
+            owner_uin: caller.uin.clone(),
+            query,
+            buckets,
+            truncated,
+        })
+    }
+
+    fn render(output: ListBucketsOutput, dialect: Dialect) -> Response {
+        render_buckets(&output, dialect)
+    }
+}
+
+fn render_buckets(output: &ListBucketsOutput, dialect: Dialect) -> Response {
+    let ListBucketsOutput {
+        owner_uin,
+        query,
+        buckets,
+        truncated,
+    } = output;
+    let last = buckets
+        .last()
+        .map(|b| b.name.clone())
+        .filter(|_| *truncated);
     let mut w = XmlWriter::new();
     w.open("ListAllMyBucketsResult");
-    write_owner(&mut w, "Owner", ctx, &caller.uin);
+    write_owner(&mut w, "Owner", dialect, owner_uin);
     w.open("Buckets");
-    for bucket in &buckets {
+    for bucket in buckets {
         w.open("Bucket")
             .leaf("Name", &bucket.name)
             .leaf("Location", &bucket.region)
@@ -58,14 +102,14 @@ pub async fn list_buckets(ctx: &Ctx) -> ApiResult<Response> {
                 "CreationDate",
                 &coffer_proto::time::iso8601_millis(bucket.created_ms),
             );
-        match ctx.dialect {
+        match dialect {
             Dialect::Cos => w.leaf("BucketType", "cos"),
             Dialect::S3 => w.leaf("BucketRegion", &bucket.region),
         };
         w.close("Bucket");
     }
     w.close("Buckets");
-    match ctx.dialect {
+    match dialect {
         Dialect::S3 => {
             if let Some(last) = &last {
                 w.leaf("ContinuationToken", &encode_token(last));
@@ -80,7 +124,7 @@ pub async fn list_buckets(ctx: &Ctx) -> ApiResult<Response> {
                 if let Some(limit) = query.limit {
                     w.leaf("MaxKeys", &limit.to_string());
                 }
-                w.leaf("IsTruncated", if truncated { "true" } else { "false" });
+                w.leaf("IsTruncated", if *truncated { "true" } else { "false" });
                 if let Some(last) = &last {
                     w.leaf("NextMarker", last);
                 }
@@ -88,7 +132,7 @@ pub async fn list_buckets(ctx: &Ctx) -> ApiResult<Response> {
         }
     }
     w.close("ListAllMyBucketsResult");
-    Ok(Response::xml(200, w.finish()))
+    Response::xml(200, w.finish())
 }
 
 impl BucketQuery {
@@ -115,10 +159,10 @@ impl BucketQuery {
     }
 }
 
-fn parse_query(ctx: &Ctx) -> ApiResult<BucketQuery> {
+fn parse_query(req: &OpRequest<'_>) -> ApiResult<BucketQuery> {
     let invalid = |message: &str| ApiError::with_message(ErrorCode::InvalidArgument, message);
     let text = |name: &str| {
-        ctx.param(name)
+        req.param(name)
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
@@ -185,6 +229,114 @@ fn decode_token(token: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::op::testing::{body_text, code, req, TempEnv};
+
+    #[test]
+    fn parses_s3_and_cos_paging() {
+        let s3 = req("ListBuckets", Dialect::S3)
+            .q("max-buckets", "2")
+            .q("prefix", "ph")
+            .q("continuation-token", &encode_token("a"));
+        let query = ListBuckets::parse(&s3.view()).expect("s3");
+        assert_eq!(query.limit, Some(2));
+        assert_eq!(query.prefix.as_deref(), Some("ph"));
+        assert_eq!(query.after.as_deref(), Some("a"));
+        let cos = req("ListBuckets", Dialect::Cos)
+            .q("marker", "m")
+            .q("max-keys", "0")
+            .q("create-time", "100")
+            .q("range", "gte");
+        let query = ListBuckets::parse(&cos.view()).expect("cos");
+        assert_eq!(query.limit, None);
+        assert_eq!(query.after.as_deref(), Some("m"));
+        assert_eq!(query.created, Some((100, "gte".into())));
+        let cos = req("ListBuckets", Dialect::Cos).q("max-keys", "99999");
+        assert_eq!(
+            ListBuckets::parse(&cos.view()).expect("max").limit,
+            Some(MAX_PAGE)
+        );
+        for (name, value) in [
+            ("max-buckets", "0"),
+            ("max-buckets", "10001"),
+            ("max-buckets", "x"),
+            ("continuation-token", "%%%"),
+            ("max-keys", "-1"),
+            ("create-time", "1"),
+            ("range", "lt"),
+        ] {
+            let bad = req("ListBuckets", Dialect::S3).q(name, value);
+            assert_eq!(
+                code(ListBuckets::parse(&bad.view())),
+                Some(ErrorCode::InvalidArgument),
+                "{name}={value}"
+            );
+        }
+        let bad = req("ListBuckets", Dialect::Cos)
+            .q("create-time", "x")
+            .q("range", "lt");
+        assert_eq!(
+            code(ListBuckets::parse(&bad.view())),
+            Some(ErrorCode::InvalidArgument)
+        );
+    }
+
+    fn bucket(name: &str) -> BucketRecord {
+        BucketRecord {
+            name: name.into(),
+            id: 1,
+            owner_uin: "1".into(),
+            region: "ap-guangzhou".into(),
+            created_ms: 0,
+            acl: Default::default(),
+        }
+    }
+
+    #[test]
+    fn renders_both_dialects() {
+        let output = ListBucketsOutput {
+            owner_uin: "1".into(),
+            query: BucketQuery {
+                limit: Some(1),
+                prefix: Some("a".into()),
+                ..BucketQuery::default()
+            },
+            buckets: vec![bucket("a-1")],
+            truncated: true,
+        };
+        let s3 = ListBuckets::render(output.clone(), Dialect::S3);
+        assert_eq!(
+            body_text(&s3),
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult><Owner><ID>1</ID><DisplayName>1</DisplayName></Owner><Buckets><Bucket><Name>a-1</Name><Location>ap-guangzhou</Location><CreationDate>1970-01-01T00:00:00.000Z</CreationDate><BucketRegion>ap-guangzhou</BucketRegion></Bucket></Buckets><ContinuationToken>{}</ContinuationToken><Prefix>a</Prefix></ListAllMyBucketsResult>",
+                encode_token("a-1")
+            )
+        );
+        let cos = ListBuckets::render(output, Dialect::Cos);
+        assert_eq!(
+            body_text(&cos),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult><Owner><ID>qcs::cam::uin/1:uin/1</ID><DisplayName>1</DisplayName></Owner><Buckets><Bucket><Name>a-1</Name><Location>ap-guangzhou</Location><CreationDate>1970-01-01T00:00:00.000Z</CreationDate><BucketType>cos</BucketType></Bucket></Buckets><Marker></Marker><MaxKeys>1</MaxKeys><IsTruncated>true</IsTruncated><NextMarker>a-1</NextMarker></ListAllMyBucketsResult>"
+        );
+    }
+
+    #[tokio::test]
+    async fn applies_on_a_store() {
+        let temp = TempEnv::new().await;
+        for name in ["b-1", "a-1", "c-1"] {
+            let mut record = bucket(name);
+            record.owner_uin = temp.caller.uin.clone();
+            temp.store.create_bucket(record).await.expect("create");
+        }
+        let resources = Default::default();
+        let env = temp.env(&resources);
+        let query = BucketQuery {
+            limit: Some(2),
+            ..BucketQuery::default()
+        };
+        let output = ListBuckets::apply(&env, query).await.expect("list");
+        let names: Vec<&str> = output.buckets.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["a-1", "b-1"]);
+        assert!(output.truncated);
+    }
 
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {
