@@ -52,18 +52,19 @@ if [ -x tests/acceptance/run.sh ]; then
   echo "== acceptance (third-party clients, crash test)"
   tests/acceptance/run.sh 2>&1 | tee -a "$log"
 fi
-# The same clients against a node on PostgreSQL metadata: each server the harness starts
-# gets a database of its own (tests/acceptance/coffer_harness.py), the crash test included.
+# The same suites against two nodes on one PostgreSQL database and one data directory, behind
+# a round-robin relay (tests/cluster/relay.py): each server the harness starts is such a pair
+# with a database of its own (tests/acceptance/coffer_harness.py), the crash tests included.
 pg_acceptance=
 if [ -x tests/acceptance/run.sh ] && [ -n "${COFFER_TEST_PG_URL:-}" ]; then
-  echo "== acceptance on PostgreSQL metadata (COS SDK, boto3, crash test)"
+  echo "== acceptance on two nodes over PostgreSQL metadata"
   started=$(date +%s)
   pg_log=$(mktemp)
-  COFFER_ACCEPTANCE_PG_URL=$COFFER_TEST_PG_URL \
-    tests/acceptance/run.sh test_cos_sdk.py test_boto3.py test_crash.py 2>&1 | tee "$pg_log"
+  COFFER_ACCEPTANCE_PG_URL=$COFFER_TEST_PG_URL COFFER_ACCEPTANCE_NODES=2 \
+    tests/acceptance/run.sh 2>&1 | tee "$pg_log"
   pg_acceptance=$(grep -E '^[0-9]+ passed' "$pg_log" | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
   rm -f "$pg_log"
-  echo "acceptance on PostgreSQL: $(($(date +%s) - started)) s"
+  echo "acceptance on two PostgreSQL nodes: $(($(date +%s) - started)) s"
 fi
 if [ -x tests/s3tests/run.sh ]; then
   echo "== s3-tests conformance"
@@ -91,5 +92,5 @@ rust=$(grep -E '^test result: ok\.' "$log" | sed -E 's/^test result: ok\. ([0-9]
 acceptance=$(sed '/^== cluster suite/,$d' "$log" | grep -E '^[0-9]+ passed' | tail -n 1 | sed -E 's/^([0-9]+) passed.*/\1/')
 conformance=$(grep -E '^s3-tests conformance:' "$log" | sed -E 's/^s3-tests conformance: ([0-9]+) pass.*/\1/')
 cluster=$(sed -n '/^== cluster suite/,$p' "$log" | grep -E '^[0-9]+ passed' | sed -E 's/^([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
-echo "rust $rust, acceptance ${acceptance:-0}, acceptance on PostgreSQL ${pg_acceptance:-0}, s3-tests ${conformance:-0}, cluster $cluster"
+echo "rust $rust, acceptance ${acceptance:-0}, acceptance on two PostgreSQL nodes ${pg_acceptance:-0}, s3-tests ${conformance:-0}, cluster $cluster"
 echo "$((rust + ${acceptance:-0} + ${pg_acceptance:-0} + ${conformance:-0} + cluster)) passed, 0 failed"

@@ -17,6 +17,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -158,6 +159,12 @@ class CofferServer:
         self.appid = appid
         self.process = None
         self.starts = 0
+        # With COFFER_ACCEPTANCE_NODES=N (N > 1) and PostgreSQL metadata: N nodes on one
+        # database and one data directory behind a round-robin relay on `port`
+        # (tests/cluster/relay.py); `process` is then the relay and `node_processes` the
+        # nodes. The suites see one endpoint either way.
+        self.node_count = max(1, int(os.environ.get("COFFER_ACCEPTANCE_NODES", "1")))
+        self.node_processes = []
 
     # -- addresses ---------------------------------------------------------------------
 
@@ -198,23 +205,65 @@ class CofferServer:
             raise RuntimeError(
                 "coffer binary not found at %s: build it with `cargo build --release -p coffer` "
                 "or point COFFER_BIN at it" % self.binary)
+        if self.node_processes and all(p.poll() is not None for p in self.node_processes):
+            self.kill()  # every node has exited: only the relay is left
         if self.process is not None and self.process.poll() is None:
             raise RuntimeError("server already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        log.write(("\n===== coffer serve start #%d on %s =====\n"
-                   % (self.starts + 1, self.address)).encode())
-        log.flush()
-        self.process = subprocess.Popen(
-            [str(self.binary), "serve"], env=self.environment(), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+        env = self.environment()
+        if self.node_count > 1 and "COFFER_META_URL" in env:
+            self._start_nodes(env, timeout)
+        else:
+            self.process = self._spawn([str(self.binary), "serve"], env, self.address)
         self.starts += 1
         with _LIVE_LOCK:
             _LIVE_SERVERS.append(self)
         self.wait_healthy(timeout)
         return self
+
+    def _spawn(self, command, env, address):
+        log = open(self.log_path, "ab")
+        name = "relay" if command[0] == sys.executable else "coffer serve"
+        log.write(("\n===== %s start #%d on %s =====\n"
+                   % (name, self.starts + 1, address)).encode())
+        log.flush()
+        process = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        log.close()
+        return process
+
+    def _start_nodes(self, env, timeout):
+        """Starts the nodes (each healthy before the next, as a rolling start would) and
+        the relay in front of them on this server's port."""
+        ports = [free_loopback_port() for _ in range(self.node_count)]
+        self.node_processes = []
+        for port in ports:
+            node_env = dict(env, COFFER_ADDRESS="127.0.0.1:%d" % port)
+            process = self._spawn([str(self.binary), "serve"], node_env, "127.0.0.1:%d" % port)
+            self.node_processes.append(process)
+            self._wait_port_healthy(process, port, timeout)
+        relay = REPO_ROOT / "tests" / "cluster" / "relay.py"
+        self.process = self._spawn(
+            [sys.executable, str(relay), str(self.port)] + [str(p) for p in ports],
+            loopback_only_environment(), self.address)
+
+    def _wait_port_healthy(self, process, port, timeout):
+        deadline = time.monotonic() + timeout
+        session = requests.Session()
+        session.trust_env = False
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("coffer serve node on port %d exited with status %s; log "
+                                   "tail:\n%s" % (port, process.returncode, self.log_tail()))
+            try:
+                if session.get("http://127.0.0.1:%d/-/health" % port, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("node on port %d not healthy; log tail:\n%s" % (port, self.log_tail()))
 
     def wait_healthy(self, timeout=60.0):
         deadline = time.monotonic() + timeout
@@ -239,8 +288,36 @@ class CofferServer:
     def is_running(self):
         return self.process is not None and self.process.poll() is None
 
+    def terminate_nodes(self):
+        """SIGTERM to every `coffer serve` process (the relay, if any, keeps forwarding)."""
+        for process in self.node_processes or [self.process]:
+            process.send_signal(signal.SIGTERM)
+
+    def wait_nodes(self, timeout):
+        """Waits for every `coffer serve` process to exit; returns the worst exit code."""
+        codes = [process.wait(timeout) for process in self.node_processes or [self.process]]
+        return max(codes, key=abs)
+
+    def _stop_nodes(self, kill):
+        """Stops (or, with `kill`, SIGKILLs) the nodes behind the relay, if any."""
+        for process in self.node_processes:
+            if process.poll() is None:
+                if kill:
+                    process.kill()
+                else:
+                    process.send_signal(signal.SIGTERM)
+        for process in self.node_processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        self.node_processes = []
+
     def stop(self, timeout=15.0):
         """Graceful stop: SIGTERM, then SIGKILL if it does not exit in time."""
+        if self.node_processes:
+            self._stop_nodes(kill=False)
         if not self.is_running():
             self._forget()
             return None
@@ -254,7 +331,9 @@ class CofferServer:
         return self.process.returncode
 
     def kill(self):
-        """Crash: SIGKILL with no warning."""
+        """Crash: SIGKILL with no warning (every node, with several)."""
+        if self.node_processes:
+            self._stop_nodes(kill=True)
         if self.is_running():
             self.process.kill()
             self.process.wait(10)

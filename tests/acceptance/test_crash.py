@@ -333,9 +333,9 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path):
         uploader.start()
         time.sleep(1.0)
         assert uploader.is_alive(), "the throttled upload finished before SIGTERM could be sent"
-        server.process.send_signal(15)
+        server.terminate_nodes()
         uploader.join(60)
-        exit_code = server.process.wait(30)
+        exit_code = server.wait_nodes(30)
         assert "error" not in result, "in-flight upload failed on SIGTERM: %r" % result.get("error")
         assert result["response"]["ETag"] == quoted_md5(data)
         assert exit_code == 0, "coffer serve exited with %d after SIGTERM" % exit_code
