@@ -40,7 +40,7 @@ impl RefChanges {
     }
 
     /// Applies the changes; returns the blobs no longer referenced. A shared blob that is
-    /// not referenced (any more) fails with `NoSuchKey`.
+    /// not referenced (any more) fails with `VersionReplaced`.
     pub(crate) async fn apply(self, txn: &impl Sql) -> Res<Vec<BlobId>> {
         let mut released = Vec::new();
         for (blob, delta) in self.net {
@@ -66,7 +66,7 @@ impl RefChanges {
                 .await?;
             let left: Option<i64> = row.map(|row| row.try_get(0)).transpose()?;
             match left {
-                None if must_exist => return Err(StoreError::NoSuchKey.into()),
+                None if must_exist => return Err(StoreError::VersionReplaced.into()),
                 Some(left) if left > 0 => {}
                 _ => {
                     txn.run(
@@ -87,7 +87,7 @@ pub(crate) fn blob_bytes(id: u128) -> [u8; 16] {
     id.to_be_bytes()
 }
 
-/// Whether every blob is referenced now (the early `NoSuchKey` of a copy).
+/// Whether every blob is referenced now (the early `VersionReplaced` of a copy).
 pub(crate) async fn all_referenced(
     txn: &impl Sql,
     blobs: impl Iterator<Item = BlobId>,

@@ -460,7 +460,7 @@ impl MetadataStore for PgMetadata {
             lock_key(&txn, bucket, key).await?;
             check_bucket(&txn, bucket).await?;
             if options.shares_blobs && !all_referenced(&txn, version.data.blobs()).await? {
-                return Err(StoreError::NoSuchKey.into());
+                return Err(StoreError::VersionReplaced.into());
             }
             let previous = current_version(&txn, bucket, key).await?;
             check_condition(&options.condition, previous.as_ref())?;
@@ -595,7 +595,7 @@ impl MetadataStore for PgMetadata {
             }
             let blobs = || part.extents.iter().map(|e| e.blob);
             if shares_blobs && !all_referenced(&txn, blobs()).await? {
-                return Err(StoreError::NoSuchKey.into());
+                return Err(StoreError::VersionReplaced.into());
             }
             let mut refs = RefChanges::default();
             refs.add(blobs(), shares_blobs);

@@ -708,7 +708,7 @@ impl MetadataStore for RedbMetadata {
         self.write(move |txn| {
             check_bucket(txn, &bucket)?;
             if options.shares_blobs && !check_blobs_exist(txn, version.data.blobs())? {
-                return Err(StoreError::NoSuchKey.into());
+                return Err(StoreError::VersionReplaced.into());
             }
             check_condition(txn, &bucket, &key, &options.condition)?;
             let mut released = Vec::new();
@@ -801,7 +801,7 @@ impl MetadataStore for RedbMetadata {
             }
             let blobs = || part.extents.iter().map(|e| e.blob);
             if shares_blobs && !check_blobs_exist(txn, blobs())? {
-                return Err(StoreError::NoSuchKey.into());
+                return Err(StoreError::VersionReplaced.into());
             }
             add_refs(txn, blobs())?;
             let previous = {

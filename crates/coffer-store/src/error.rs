@@ -58,9 +58,9 @@ pub enum StoreError {
     /// A non-last part is under the minimum size.
     #[error("part {0} too small")]
     EntityTooSmall(u32),
-    /// The version being read was replaced or deleted by a later write after the caller
-    /// looked it up (its inline bytes went with it): look the key up again. Blob data is
-    /// kept through the release grace instead, so only inline versions answer this.
+    /// The version being read or copied was replaced or deleted by a later write after the
+    /// caller looked it up: its inline bytes went with it, or (for a copy, which takes new
+    /// references on the source's blobs) its blobs were released. Look the key up again.
     #[error("the version was replaced while it was being read")]
     VersionReplaced,
     /// A write precondition (`If-Match`, `If-None-Match`) did not hold.

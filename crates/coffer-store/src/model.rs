@@ -469,7 +469,8 @@ pub enum ConditionFailure {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutOptions {
     /// The version's extents reference blobs that already exist (a copy): each must still be
-    /// referenced, else the write fails with `NoSuchKey` (the source vanished meanwhile).
+    /// referenced, else the write fails with `VersionReplaced` (the source was replaced or
+    /// deleted meanwhile, and the caller may look it up again).
     pub shares_blobs: bool,
     /// A precondition on the current version.
     pub condition: WriteCondition,

@@ -482,11 +482,12 @@ async fn put_with_if_match_on_a_missing_key_is_404_no_such_key() {
     assert_eq!(get.status, 404);
 }
 
-/// Reads racing overwrites of one key always find it: a GET whose object was replaced
-/// between lookup and read (inline data goes with its version) is resolved again, never
-/// answered 404 (found by the cluster suite's linearizability checker).
+/// Reads and copies racing overwrites of one key always find it: a GET or copy whose
+/// source was replaced between lookup and use (inline data goes with its version, a
+/// copy's blobs may be released) is resolved again, never answered 404 (found by the
+/// cluster suite's linearizability checker).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_racing_overwrites_always_find_the_key() {
+async fn reads_and_copies_racing_overwrites_always_find_the_key() {
     let server = std::sync::Arc::new(TestServer::with_bucket().await);
     let first = server.send(Req::put(BUCKET, "/hot").body("seed")).await;
     assert_eq!(first.status, 200, "{}", first.text());
@@ -504,10 +505,17 @@ async fn reads_racing_overwrites_always_find_the_key() {
             }
         })
     };
+    let source = format!("{BUCKET}.cos.ap-guangzhou.myqcloud.com/hot");
     let mut reads = 0;
     while !writer.is_finished() {
         let get = server.send(Req::get(BUCKET, "/hot")).await;
         assert_eq!(get.status, 200, "read {reads}: {}", get.text());
+        // A copy takes new references on the source's data: racing an overwrite, it
+        // copies one version or the next, never answers 404.
+        let copy = server
+            .send(Req::put(BUCKET, "/copy").header("x-cos-copy-source", &source))
+            .await;
+        assert_eq!(copy.status, 200, "copy {reads}: {}", copy.text());
         reads += 1;
     }
     writer.await.expect("writer");

@@ -497,7 +497,7 @@ pub(super) async fn refused_writes_change_nothing(factory: &dyn MetadataFactory)
             },
         )
         .await;
-    assert!(matches!(copy, Err(StoreError::NoSuchKey)), "{copy:?}");
+    assert!(matches!(copy, Err(StoreError::VersionReplaced)), "{copy:?}");
     assert!(meta.object(&b, "copy").await.expect("object").is_none());
     assert_eq!(
         meta.blobs_referenced(&[BlobId(1), BlobId(77)])
@@ -714,7 +714,7 @@ pub(super) async fn parts_replace_page_and_abort_releases_them(factory: &dyn Met
     let copy = meta
         .put_part(&b, "k2", "u1", part(1, BlobId(101), 1), true)
         .await;
-    assert!(matches!(copy, Err(StoreError::NoSuchKey)), "{copy:?}");
+    assert!(matches!(copy, Err(StoreError::VersionReplaced)), "{copy:?}");
 }
 
 pub(super) async fn completion_checks_parts_and_condition_in_the_commit(

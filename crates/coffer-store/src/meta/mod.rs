@@ -232,7 +232,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug + 'static {
         upload_id: &str,
     ) -> StoreResult<Option<UploadRecord>>;
     /// Stores (or replaces) a part; `NoSuchUpload` if the upload is gone. With
-    /// `shares_blobs` the part's extents reference existing blobs (part copy).
+    /// `shares_blobs` the part's extents reference existing blobs (part copy), each of which
+    /// must still be referenced (`VersionReplaced` otherwise).
     async fn put_part(
         &self,
         bucket: &BucketRecord,
