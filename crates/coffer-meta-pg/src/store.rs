@@ -352,15 +352,23 @@ impl MetadataStore for PgMetadata {
     }
 
     async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>> {
-        read!(self, |txn| {
+        if let Some(account) = self.accounts.get(secret_id) {
+            return Ok(Some(account));
+        }
+        let found = read!(self, |txn| {
             let row = txn
                 .row_opt(
                     "SELECT record FROM coffer_accounts WHERE secret_id = $1",
                     &[&secret_id],
                 )
                 .await?;
-            row.map(|row| record(&row, 0)).transpose()?
-        })
+            row.map(|row| record::<AccountRecord>(&row, 0))
+                .transpose()?
+        })?;
+        if let Some(account) = &found {
+            self.accounts.put(account);
+        }
+        Ok(found)
     }
 
     async fn accounts(&self) -> StoreResult<Vec<AccountRecord>> {
@@ -375,7 +383,8 @@ impl MetadataStore for PgMetadata {
     }
 
     async fn delete_account(&self, secret_id: &str) -> StoreResult<()> {
-        transact!(self, |txn| {
+        self.accounts.forget(secret_id);
+        let deleted = transact!(self, |txn| {
             let removed = txn
                 .run(
                     "DELETE FROM coffer_accounts WHERE secret_id = $1",
@@ -385,7 +394,11 @@ impl MetadataStore for PgMetadata {
             if removed == 0 {
                 return Err(StoreError::NoSuchAccount.into());
             }
-        })
+        });
+        // Again after the commit: a lookup racing the deletion may have read the row
+        // before it went and cached it since.
+        self.accounts.forget(secret_id);
+        deleted
     }
 
     async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<BucketRecord> {
