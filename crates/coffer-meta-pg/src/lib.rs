@@ -20,6 +20,7 @@
 //! or deadlock is run again, a bounded number of times. `docs/design-decisions.md`
 //! ("PostgreSQL metadata") says why, and what CockroachDB or YugabyteDB would need.
 
+mod accounts;
 mod fault;
 mod refs;
 mod schema;
@@ -40,6 +41,10 @@ pub struct PgOptions {
     pub pool_size: usize,
     /// How long a statement waits for a connection from the pool before failing.
     pub wait_timeout: Duration,
+    /// How long this node keeps an account it looked up (the secret-key lookup of every
+    /// signed request) before reading it again; zero reads it every time. An account
+    /// deleted through another node is still accepted here for up to this long.
+    pub account_ttl: Duration,
 }
 
 impl Default for PgOptions {
@@ -47,6 +52,7 @@ impl Default for PgOptions {
         PgOptions {
             pool_size: 32,
             wait_timeout: Duration::from_secs(30),
+            account_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -61,6 +67,8 @@ pub struct PgMetadata {
     /// The held lease of the orphan sweep, if this node has it (a session-level advisory
     /// lock on a connection taken out of the pool).
     sweep_lease: Arc<tokio::sync::Mutex<Option<deadpool_postgres::Object>>>,
+    /// Accounts looked up recently ([`accounts`]).
+    accounts: Arc<accounts::AccountCache>,
 }
 
 impl std::fmt::Debug for PgMetadata {
@@ -108,6 +116,7 @@ impl PgMetadata {
         let this = PgMetadata {
             pool,
             sweep_lease: Arc::new(tokio::sync::Mutex::new(None)),
+            accounts: Arc::new(accounts::AccountCache::new(options.account_ttl)),
         };
         let mut client = this.client().await.map_err(Fault::into_store)?;
         schema::migrate(&mut client)

@@ -13,6 +13,7 @@ use coffer_store::model::{
     ObjectVersion, PartRecord, PutOptions, UploadRecord, WriteCondition,
 };
 use coffer_store::{StoreError, StoreResult};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 /// Most expired completion receipts a completion prunes on its way (as the embedded store).
@@ -53,24 +54,60 @@ fn key_lock_id(bucket_id: u64, key: &str) -> i64 {
     hash as i64
 }
 
+/// Takes the advisory lock of an object key.
+const LOCK_KEY: &str = "SELECT pg_advisory_xact_lock($1)";
+/// Finds this incarnation of a bucket and holds its row against deletion.
+const CHECK_BUCKET: &str = "SELECT 1 FROM coffer_buckets WHERE name = $1 AND id = $2 FOR KEY SHARE";
+/// The current version of a key.
+const CURRENT_VERSION: &str = "SELECT record FROM coffer_objects WHERE bucket_id = $1 AND key = $2";
+/// Removes the current version of a key, returning it.
+const DELETE_OBJECT: &str =
+    "DELETE FROM coffer_objects WHERE bucket_id = $1 AND key = $2 RETURNING record";
+/// Makes a version the current one of its key.
+const UPSERT_OBJECT: &str =
+    "INSERT INTO coffer_objects (bucket_id, key, record) VALUES ($1, $2, $3)
+     ON CONFLICT (bucket_id, key) DO UPDATE SET record = EXCLUDED.record";
+/// Stores inline bytes.
+const PUT_INLINE: &str = "INSERT INTO coffer_inline (id, data) VALUES ($1, $2)
+     ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data";
+/// Drops inline bytes.
+const DELETE_INLINE: &str = "DELETE FROM coffer_inline WHERE id = $1";
+
 /// Serializes every writer of one object key across all nodes, until the transaction ends.
 async fn lock_key(txn: &impl Sql, bucket: &BucketRecord, key: &str) -> Res<()> {
-    txn.run(
-        "SELECT pg_advisory_xact_lock($1)",
-        &[&key_lock_id(bucket.id, key)],
-    )
-    .await?;
+    txn.run(LOCK_KEY, &[&key_lock_id(bucket.id, key)]).await?;
     Ok(())
+}
+
+/// The opening of every transaction that writes an object key, in one round trip: the key
+/// lock, then — pipelined behind it, so PostgreSQL runs them once the lock is held — the
+/// bucket check and `then` (the read of the key's current state). Errors are reported in
+/// statement order, so a failed lock (deadlock, lost connection) is the error returned,
+/// not the "transaction aborted" of the statements queued behind it.
+async fn lock_key_and_read<T>(
+    txn: &impl Sql,
+    bucket: &BucketRecord,
+    key: &str,
+    then_sql: &str,
+    then: impl std::future::Future<Output = Res<T>>,
+) -> Res<T> {
+    txn.prepare_all(&[LOCK_KEY, CHECK_BUCKET, then_sql]).await?;
+    let (locked, found, value) = tokio::join!(
+        biased;
+        lock_key(txn, bucket, key),
+        check_bucket(txn, bucket),
+        then,
+    );
+    locked?;
+    found?;
+    value
 }
 
 /// Fails with `NoSuchBucket` unless the bucket (this incarnation of the name) exists, and
 /// keeps it from being deleted until the transaction ends.
 async fn check_bucket(txn: &impl Sql, bucket: &BucketRecord) -> Res<()> {
     let found = txn
-        .row_opt(
-            "SELECT 1 FROM coffer_buckets WHERE name = $1 AND id = $2 FOR KEY SHARE",
-            &[&bucket.name, &db_id(bucket.id)],
-        )
+        .row_opt(CHECK_BUCKET, &[&bucket.name, &db_id(bucket.id)])
         .await?;
     match found {
         Some(_) => Ok(()),
@@ -85,10 +122,7 @@ async fn current_version(
     key: &str,
 ) -> Res<Option<ObjectVersion>> {
     let row = txn
-        .row_opt(
-            "SELECT record FROM coffer_objects WHERE bucket_id = $1 AND key = $2",
-            &[&db_id(bucket.id), &key.as_bytes()],
-        )
+        .row_opt(CURRENT_VERSION, &[&db_id(bucket.id), &key.as_bytes()])
         .await?;
     row.map(|row| record(&row, 0)).transpose()
 }
@@ -115,36 +149,50 @@ async fn release_version(
 ) -> Res<()> {
     match &version.data {
         DataLocation::Inline(id) => {
-            txn.run(
-                "DELETE FROM coffer_inline WHERE id = $1",
-                &[&blob_bytes(*id).as_slice()],
-            )
-            .await?;
+            txn.run(DELETE_INLINE, &[&blob_bytes(*id).as_slice()])
+                .await?;
         }
         DataLocation::Extents(_) => refs.drop_refs(version.data.blobs()),
     }
     Ok(())
 }
 
-/// Makes `version` the key's current version (the key lock is held), releasing `previous`.
+/// Makes `version` the key's current version (the key lock is held), storing its inline
+/// bytes (`inline`) and releasing `previous`: the statements are independent, so they go
+/// out pipelined, in one round trip.
 async fn install_version(
     txn: &impl Sql,
     bucket: &BucketRecord,
     key: &str,
     version: &ObjectVersion,
+    inline: Option<&[u8]>,
     previous: Option<&ObjectVersion>,
     refs: &mut RefChanges,
 ) -> Res<()> {
-    txn.run(
-        "INSERT INTO coffer_objects (bucket_id, key, record) VALUES ($1, $2, $3)
-         ON CONFLICT (bucket_id, key) DO UPDATE SET record = EXCLUDED.record",
-        &[&db_id(bucket.id), &key.as_bytes(), &encode(version)?],
-    )
-    .await?;
-    if let Some(previous) = previous {
-        release_version(txn, previous, refs).await?;
-    }
-    Ok(())
+    let encoded = encode(version)?;
+    txn.prepare_all(&[PUT_INLINE, UPSERT_OBJECT, DELETE_INLINE])
+        .await?;
+    let store_inline = async {
+        if let (DataLocation::Inline(id), Some(bytes)) = (&version.data, inline) {
+            txn.run(PUT_INLINE, &[&blob_bytes(*id).as_slice(), &bytes])
+                .await?;
+        }
+        Ok::<_, Fault>(())
+    };
+    let upsert = async {
+        let params: [&(dyn ToSql + Sync); 3] = [&db_id(bucket.id), &key.as_bytes(), &encoded];
+        txn.run(UPSERT_OBJECT, &params).await
+    };
+    let release = async {
+        if let Some(previous) = previous {
+            release_version(txn, previous, refs).await?;
+        }
+        Ok::<_, Fault>(())
+    };
+    let (stored, upserted, released) = tokio::join!(biased; store_inline, upsert, release);
+    stored?;
+    upserted?;
+    released
 }
 
 /// Every part of an upload.
@@ -304,15 +352,23 @@ impl MetadataStore for PgMetadata {
     }
 
     async fn account(&self, secret_id: &str) -> StoreResult<Option<AccountRecord>> {
-        read!(self, |txn| {
+        if let Some(account) = self.accounts.get(secret_id) {
+            return Ok(Some(account));
+        }
+        let found = read!(self, |txn| {
             let row = txn
                 .row_opt(
                     "SELECT record FROM coffer_accounts WHERE secret_id = $1",
                     &[&secret_id],
                 )
                 .await?;
-            row.map(|row| record(&row, 0)).transpose()?
-        })
+            row.map(|row| record::<AccountRecord>(&row, 0))
+                .transpose()?
+        })?;
+        if let Some(account) = &found {
+            self.accounts.put(account);
+        }
+        Ok(found)
     }
 
     async fn accounts(&self) -> StoreResult<Vec<AccountRecord>> {
@@ -327,7 +383,8 @@ impl MetadataStore for PgMetadata {
     }
 
     async fn delete_account(&self, secret_id: &str) -> StoreResult<()> {
-        transact!(self, |txn| {
+        self.accounts.forget(secret_id);
+        let deleted = transact!(self, |txn| {
             let removed = txn
                 .run(
                     "DELETE FROM coffer_accounts WHERE secret_id = $1",
@@ -337,7 +394,11 @@ impl MetadataStore for PgMetadata {
             if removed == 0 {
                 return Err(StoreError::NoSuchAccount.into());
             }
-        })
+        });
+        // Again after the commit: a lookup racing the deletion may have read the row
+        // before it went and cached it since.
+        self.accounts.forget(secret_id);
+        deleted
     }
 
     async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<BucketRecord> {
@@ -457,24 +518,17 @@ impl MetadataStore for PgMetadata {
         options: PutOptions,
     ) -> StoreResult<Vec<BlobId>> {
         transact!(self, |txn| {
-            lock_key(&txn, bucket, key).await?;
-            check_bucket(&txn, bucket).await?;
+            let read = current_version(&txn, bucket, key);
+            let previous = lock_key_and_read(&txn, bucket, key, CURRENT_VERSION, read).await?;
             if options.shares_blobs && !all_referenced(&txn, version.data.blobs()).await? {
                 return Err(StoreError::VersionReplaced.into());
             }
-            let previous = current_version(&txn, bucket, key).await?;
             check_condition(&options.condition, previous.as_ref())?;
-            if let (DataLocation::Inline(id), Some(bytes)) = (&version.data, &inline) {
-                txn.run(
-                    "INSERT INTO coffer_inline (id, data) VALUES ($1, $2)
-                     ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
-                    &[&blob_bytes(*id).as_slice(), bytes],
-                )
-                .await?;
-            }
             let mut refs = RefChanges::default();
             refs.add(version.data.blobs(), options.shares_blobs);
-            install_version(&txn, bucket, key, &version, previous.as_ref(), &mut refs).await?;
+            let inline = inline.as_deref();
+            let previous = previous.as_ref();
+            install_version(&txn, bucket, key, &version, inline, previous, &mut refs).await?;
             refs.apply(&txn).await?
         })
     }
@@ -485,15 +539,11 @@ impl MetadataStore for PgMetadata {
         key: &str,
     ) -> StoreResult<(Option<ObjectVersion>, Vec<BlobId>)> {
         transact!(self, |txn| {
-            lock_key(&txn, bucket, key).await?;
-            check_bucket(&txn, bucket).await?;
-            let row = txn
-                .row_opt(
-                    "DELETE FROM coffer_objects WHERE bucket_id = $1 AND key = $2
-                     RETURNING record",
-                    &[&db_id(bucket.id), &key.as_bytes()],
-                )
-                .await?;
+            let delete = async {
+                let params: [&(dyn ToSql + Sync); 2] = [&db_id(bucket.id), &key.as_bytes()];
+                txn.row_opt(DELETE_OBJECT, &params).await
+            };
+            let row = lock_key_and_read(&txn, bucket, key, DELETE_OBJECT, delete).await?;
             let previous: Option<ObjectVersion> = row.map(|row| record(&row, 0)).transpose()?;
             let mut refs = RefChanges::default();
             if let Some(previous) = &previous {
@@ -686,16 +736,15 @@ impl MetadataStore for PgMetadata {
     ) -> StoreResult<CompletionOutcome> {
         let receipt = encode(&completion.receipt).map_err(Fault::into_store)?;
         transact!(self, |txn| {
-            lock_key(&txn, bucket, key).await?;
-            check_bucket(&txn, bucket).await?;
             let id = db_id(bucket.id);
-            let upload = txn
-                .row_opt(
-                    "SELECT 1 FROM coffer_uploads
-                     WHERE bucket_id = $1 AND key = $2 AND upload_id = $3 FOR UPDATE",
-                    &[&id, &key.as_bytes(), &upload_id.as_bytes()],
-                )
-                .await?;
+            const LOCK_UPLOAD: &str = "SELECT 1 FROM coffer_uploads
+                 WHERE bucket_id = $1 AND key = $2 AND upload_id = $3 FOR UPDATE";
+            let read = async {
+                let params: [&(dyn ToSql + Sync); 3] =
+                    [&id, &key.as_bytes(), &upload_id.as_bytes()];
+                txn.row_opt(LOCK_UPLOAD, &params).await
+            };
+            let upload = lock_key_and_read(&txn, bucket, key, LOCK_UPLOAD, read).await?;
             if upload.is_none() {
                 // Gone: completed by a transaction committed before this one (this may be
                 // its retry, racing it), or aborted, or never there.
@@ -715,7 +764,8 @@ impl MetadataStore for PgMetadata {
             refs.add(completion.version.data.blobs(), false);
             remove_upload(&txn, bucket, key, upload_id, &mut refs).await?;
             let version = &completion.version;
-            install_version(&txn, bucket, key, version, previous.as_ref(), &mut refs).await?;
+            let previous = previous.as_ref();
+            install_version(&txn, bucket, key, version, None, previous, &mut refs).await?;
             // Prune before keeping this receipt, which never counts as expired on its way in.
             prune_receipts(&txn, completion.receipt.completed_ms, LAZY_PRUNE).await?;
             txn.run(

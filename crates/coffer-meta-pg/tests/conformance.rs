@@ -12,11 +12,12 @@ use coffer_meta_pg::{PgMetadata, PgOptions};
 use coffer_store::conformance::{run_metadata_suite, MetadataFactory};
 use coffer_store::meta::MetadataStore;
 use coffer_store::model::{
-    Acl, BucketRecord, DataLocation, ObjectAttributes, ObjectKind, ObjectVersion, PutOptions,
-    WriteCondition,
+    AccountRecord, Acl, BucketRecord, DataLocation, ObjectAttributes, ObjectKind, ObjectVersion,
+    PutOptions, WriteCondition,
 };
 use coffer_store::{StoreError, StoreResult};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio_postgres::NoTls;
 
 /// The test database's URL, or `None` (after saying so) when the tests are to be skipped.
@@ -65,6 +66,11 @@ impl Schemas {
 
     /// Opens (creating the schema the first time) the backend called `name`.
     async fn node(&self, name: &str) -> StoreResult<PgMetadata> {
+        self.node_with(name, PgOptions::default().account_ttl).await
+    }
+
+    /// [`Schemas::node`] keeping looked-up accounts for `account_ttl`.
+    async fn node_with(&self, name: &str, account_ttl: Duration) -> StoreResult<PgMetadata> {
         let schema = format!(
             "{}_{}",
             self.prefix,
@@ -88,6 +94,7 @@ impl Schemas {
             config,
             &PgOptions {
                 pool_size: 24,
+                account_ttl,
                 ..PgOptions::default()
             },
         )
@@ -230,5 +237,59 @@ async fn nodes_starting_at_once_migrate_once_and_race_on_one_key_with_one_winner
     assert!(nodes[2].try_sweep_lease().await.expect("lease after close"));
     nodes[2].release_sweep_lease().await.expect("release");
     drop(nodes);
+    schemas.drop_all().await;
+}
+
+fn account_record(secret_id: &str, uin: &str) -> AccountRecord {
+    AccountRecord {
+        secret_id: secret_id.into(),
+        secret_key: "key".into(),
+        appid: "1250000000".into(),
+        uin: uin.into(),
+        created_ms: 1,
+        admin: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_account_deleted_through_another_node_is_accepted_there_for_at_most_one_ttl() {
+    let Some(url) = database_url("an_account_deleted_through_another_node") else {
+        return;
+    };
+    let schemas = Schemas::new(url);
+    let long = Duration::from_secs(600);
+    let short = Duration::from_millis(300);
+    let caching = schemas.node_with("accounts", long).await.expect("node");
+    let expiring = schemas.node_with("accounts", short).await.expect("node");
+    let uncached = schemas
+        .node_with("accounts", Duration::ZERO)
+        .await
+        .expect("node");
+    let deleting = schemas.node_with("accounts", long).await.expect("node");
+    caching
+        .create_account(account_record("AKIDttl", "300"))
+        .await
+        .expect("create");
+    for node in [&caching, &expiring, &uncached, &deleting] {
+        assert!(node.account("AKIDttl").await.expect("lookup").is_some());
+    }
+    deleting.delete_account("AKIDttl").await.expect("delete");
+    // The deleting node forgets at once; a node without a cache reads the database.
+    assert_eq!(deleting.account("AKIDttl").await.expect("lookup"), None);
+    assert_eq!(uncached.account("AKIDttl").await.expect("lookup"), None);
+    // Another node keeps accepting the key until its entry expires, and not after.
+    assert!(caching.account("AKIDttl").await.expect("lookup").is_some());
+    tokio::time::sleep(short + Duration::from_millis(100)).await;
+    assert_eq!(expiring.account("AKIDttl").await.expect("lookup"), None);
+    // Only accounts found are kept: a key created elsewhere is usable at once.
+    assert_eq!(caching.account("AKIDnew").await.expect("lookup"), None);
+    deleting
+        .create_account(account_record("AKIDnew", "301"))
+        .await
+        .expect("create");
+    assert!(caching.account("AKIDnew").await.expect("lookup").is_some());
+    for node in [caching, expiring, uncached, deleting] {
+        node.close().await.expect("close");
+    }
     schemas.drop_all().await;
 }

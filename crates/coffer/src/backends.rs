@@ -28,6 +28,11 @@ pub struct BackendArgs {
     /// Most connections this node opens to PostgreSQL.
     #[arg(long, env = "COFFER_META_POOL_SIZE", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub meta_pool_size: u64,
+    /// How long (milliseconds) a node keeps an account it looked up for authentication;
+    /// 0: looks it up every time. A key deleted through another node keeps working on
+    /// this one for up to this long (PostgreSQL metadata only).
+    #[arg(long, env = "COFFER_META_ACCOUNT_TTL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub meta_account_ttl_ms: u64,
 }
 
 /// A metadata URL; its `Debug` form hides everything but the scheme (it may hold a
@@ -92,6 +97,7 @@ pub async fn open_store(
                 secure(data_dir)?;
                 let options = PgOptions {
                     pool_size: usize::try_from(backend.meta_pool_size).unwrap_or(usize::MAX),
+                    account_ttl: std::time::Duration::from_millis(backend.meta_account_ttl_ms),
                     ..PgOptions::default()
                 };
                 let meta = PgMetadata::open(&url.0, &options)
@@ -150,6 +156,7 @@ mod tests {
         let args = BackendArgs {
             meta_url: Some(url.clone()),
             meta_pool_size: 4,
+            meta_account_ttl_ms: 1000,
         };
         assert!(!format!("{args:?}").contains("s3cret"));
         assert_eq!(MetaBackend::configured(&args), MetaBackend::Postgres(url));
