@@ -771,7 +771,19 @@ impl Store {
                 break;
             }
         }
-        let chosen = choose_parts(&stored, requested, min_part_size)?;
+        let chosen = match choose_parts(&stored, requested, min_part_size) {
+            Ok(chosen) => chosen,
+            Err(error) => {
+                // A completion racing this one may have committed between the lookups of
+                // the upload and of its parts, taking the parts with it: answer as a retry.
+                if self.meta.upload(bucket, key, upload_id).await?.is_none() {
+                    return self
+                        .replay_completion(bucket, key, upload_id, requested)
+                        .await;
+                }
+                return Err(error);
+            }
+        };
         let completion = completion_of(
             &upload,
             &chosen,
