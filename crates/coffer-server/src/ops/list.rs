@@ -120,13 +120,7 @@ impl Op for ListObjects {
         env: &Env<'_>,
         input: ListObjectsInput,
     ) -> ApiResult<ListOutput<ListObjectsInput>> {
-        let bucket = env.bucket()?;
-        let page = env.store.list_objects(bucket, &input.query).await?;
-        Ok(ListOutput {
-            bucket: bucket.name.clone(),
-            input,
-            page,
-        })
+        list_bucket(env, input, |input| &input.query).await
     }
 
     fn render(output: ListOutput<ListObjectsInput>, dialect: Dialect) -> Response {
@@ -171,6 +165,21 @@ impl Op for ListObjects {
     }
 }
 
+/// Lists the addressed bucket with the query an input carries (V1 and V2 alike).
+async fn list_bucket<I>(
+    env: &Env<'_>,
+    input: I,
+    query: fn(&I) -> &ListQuery,
+) -> ApiResult<ListOutput<I>> {
+    let bucket = env.bucket()?;
+    let page = env.store.list_objects(bucket, query(&input)).await?;
+    Ok(ListOutput {
+        bucket: bucket.name.clone(),
+        input,
+        page,
+    })
+}
+
 /// `GET /?list-type=2`.
 #[derive(Debug)]
 pub struct ListObjectsV2;
@@ -211,13 +220,7 @@ impl Op for ListObjectsV2 {
         env: &Env<'_>,
         input: ListObjectsV2Input,
     ) -> ApiResult<ListOutput<ListObjectsV2Input>> {
-        let bucket = env.bucket()?;
-        let page = env.store.list_objects(bucket, &input.query).await?;
-        Ok(ListOutput {
-            bucket: bucket.name.clone(),
-            input,
-            page,
-        })
+        list_bucket(env, input, |input| &input.query).await
     }
 
     fn render(output: ListOutput<ListObjectsV2Input>, dialect: Dialect) -> Response {
@@ -277,9 +280,7 @@ fn decode_token(token: &str) -> ApiResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Resources;
     use crate::ops::op::testing::{body_text, code, req, version, TempEnv};
-    use coffer_store::model::BucketRecord;
 
     fn v1(pairs: &[(&str, &str)]) -> ApiResult<ListObjectsInput> {
         let mut r = req("ListObjects", Dialect::Cos).key(None);
@@ -423,22 +424,7 @@ mod tests {
     #[tokio::test]
     async fn lists_a_store() {
         let temp = TempEnv::new().await;
-        let bucket = temp
-            .store
-            .create_bucket(BucketRecord {
-                name: "b-1250000000".into(),
-                id: 0,
-                owner_uin: "1".into(),
-                region: "ap-guangzhou".into(),
-                created_ms: 0,
-                acl: Default::default(),
-            })
-            .await
-            .expect("bucket");
-        let resources = Resources {
-            bucket: Some(bucket),
-            ..Resources::default()
-        };
+        let resources = temp.bucket_resources().await;
         let env = temp.env(&resources);
         let output = ListObjectsV2::apply(&env, v2(&[]).expect("input"))
             .await

@@ -832,9 +832,7 @@ impl Op for ListMultipartUploads {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Resources;
     use crate::ops::op::testing::{body_text, code, header, req, TempEnv};
-    use coffer_store::model::BucketRecord;
 
     #[test]
     fn parses_upload_requests() {
@@ -1064,22 +1062,7 @@ mod tests {
     #[tokio::test]
     async fn creates_lists_and_aborts_on_a_store() {
         let temp = TempEnv::new().await;
-        let bucket = temp
-            .store
-            .create_bucket(BucketRecord {
-                name: "b-1250000000".into(),
-                id: 0,
-                owner_uin: "1".into(),
-                region: "ap-guangzhou".into(),
-                created_ms: 0,
-                acl: Default::default(),
-            })
-            .await
-            .expect("bucket");
-        let resources = Resources {
-            bucket: Some(bucket),
-            ..Resources::default()
-        };
+        let resources = temp.bucket_resources().await;
         let env = temp.env(&resources);
         let create =
             CreateMultipartUpload::parse(&req("CreateMultipartUpload", Dialect::Cos).view())

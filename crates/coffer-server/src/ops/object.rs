@@ -372,40 +372,24 @@ fn render_get(output: GetObjectOutput<'_>, dialect: Dialect) -> Response {
     response
 }
 
-/// `GET /key`: whole, a `Range` of it, or one part (`?partNumber=`).
+/// `GET /key` (`HEAD = false`: whole, a `Range` of it, or one part with `?partNumber=`) and
+/// `HEAD /key` (`HEAD = true`: the same headers without the body): one operation read two
+/// ways.
 #[derive(Debug)]
-pub struct GetObject;
+pub struct Read<const HEAD: bool>;
 
-impl Op for GetObject {
+/// `GET /key`.
+pub type GetObject = Read<false>;
+
+/// `HEAD /key`.
+pub type HeadObject = Read<true>;
+
+impl<const HEAD: bool> Op for Read<HEAD> {
     type Input = GetObjectInput;
     type Output<'a> = GetObjectOutput<'a>;
 
     fn parse(req: &OpRequest<'_>) -> ApiResult<GetObjectInput> {
-        parse_get(req, false)
-    }
-
-    fn apply<'a>(
-        env: &'a Env<'a>,
-        input: GetObjectInput,
-    ) -> impl std::future::Future<Output = ApiResult<GetObjectOutput<'a>>> + Send + 'a {
-        apply_get(env, input)
-    }
-
-    fn render(output: GetObjectOutput<'_>, dialect: Dialect) -> Response {
-        render_get(output, dialect)
-    }
-}
-
-/// `HEAD /key`: GetObject's headers without its body.
-#[derive(Debug)]
-pub struct HeadObject;
-
-impl Op for HeadObject {
-    type Input = GetObjectInput;
-    type Output<'a> = GetObjectOutput<'a>;
-
-    fn parse(req: &OpRequest<'_>) -> ApiResult<GetObjectInput> {
-        parse_get(req, true)
+        parse_get(req, HEAD)
     }
 
     fn apply<'a>(
@@ -481,7 +465,7 @@ mod tests {
     use super::*;
     use crate::access::Resources;
     use crate::ops::op::testing::{body_text, code, header, req, version, TempEnv};
-    use coffer_store::model::{Acl, BucketRecord};
+    use coffer_store::model::Acl;
 
     #[test]
     fn parses_put_object() {
@@ -764,22 +748,7 @@ mod tests {
     #[tokio::test]
     async fn deletes_idempotently() {
         let temp = TempEnv::new().await;
-        let bucket = temp
-            .store
-            .create_bucket(BucketRecord {
-                name: "b-1250000000".into(),
-                id: 0,
-                owner_uin: "1".into(),
-                region: "ap-guangzhou".into(),
-                created_ms: 0,
-                acl: Acl::default(),
-            })
-            .await
-            .expect("bucket");
-        let resources = Resources {
-            bucket: Some(bucket),
-            ..Resources::default()
-        };
+        let resources = temp.bucket_resources().await;
         let env = temp.env(&resources);
         DeleteObject::apply(&env, "missing".into())
             .await

@@ -386,6 +386,26 @@ pub mod testing {
             }
         }
 
+        /// Creates bucket `b-1250000000` (owner uin `1`) and returns resources naming it.
+        pub async fn bucket_resources(&self) -> Resources {
+            let bucket = self
+                .store
+                .create_bucket(coffer_store::model::BucketRecord {
+                    name: "b-1250000000".into(),
+                    id: 0,
+                    owner_uin: "1".into(),
+                    region: "ap-guangzhou".into(),
+                    created_ms: 0,
+                    acl: Default::default(),
+                })
+                .await
+                .expect("bucket");
+            Resources {
+                bucket: Some(bucket),
+                ..Resources::default()
+            }
+        }
+
         /// An [`Env`] over `resources`.
         pub fn env<'a>(&'a self, resources: &'a Resources) -> Env<'a> {
             Env {
