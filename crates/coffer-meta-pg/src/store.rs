@@ -261,13 +261,7 @@ async fn replay_receipt(
         return Err(StoreError::NoSuchUpload.into());
     };
     let receipt: CompletedUpload = record(&row, 0)?;
-    let same_parts = receipt.parts.len() == completion.expected.len()
-        && receipt
-            .parts
-            .iter()
-            .zip(&completion.expected)
-            .all(|(kept, wanted)| kept.part_number == wanted.part_number && kept.md5 == wanted.md5);
-    if same_parts && receipt.is_live(completion.receipt.completed_ms) {
+    if completion.is_answered_by(&receipt) {
         Ok(receipt)
     } else {
         Err(StoreError::NoSuchUpload.into())

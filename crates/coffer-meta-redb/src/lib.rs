@@ -525,13 +525,7 @@ fn replay_receipt(
             None => return Err(StoreError::NoSuchUpload.into()),
         }
     };
-    let same_parts = receipt.parts.len() == completion.expected.len()
-        && receipt
-            .parts
-            .iter()
-            .zip(&completion.expected)
-            .all(|(kept, wanted)| kept.part_number == wanted.part_number && kept.md5 == wanted.md5);
-    if same_parts && receipt.is_live(completion.receipt.completed_ms) {
+    if completion.is_answered_by(&receipt) {
         Ok(receipt)
     } else {
         Err(StoreError::NoSuchUpload.into())

@@ -156,6 +156,24 @@ pub struct Completion {
     pub receipt: CompletedUpload,
 }
 
+impl Completion {
+    /// Whether `receipt`, kept for the same upload, answers this completion as a retry: it
+    /// names exactly the expected parts (numbers and MD5s, in order) and is still live at
+    /// this completion's "now". Backends answer `AlreadyCompleted` with it then, else
+    /// `NoSuchUpload`.
+    pub fn is_answered_by(&self, receipt: &CompletedUpload) -> bool {
+        let same_parts = receipt.parts.len() == self.expected.len()
+            && receipt
+                .parts
+                .iter()
+                .zip(&self.expected)
+                .all(|(kept, wanted)| {
+                    kept.part_number == wanted.part_number && kept.md5 == wanted.md5
+                });
+        same_parts && receipt.is_live(self.receipt.completed_ms)
+    }
+}
+
 /// How a completion ended.
 #[derive(Debug, Clone)]
 pub enum CompletionOutcome {
